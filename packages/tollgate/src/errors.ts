@@ -1,0 +1,16 @@
+/**
+ * The base of every fault tollgate throws. Expected outcomes (limited, replayed, conflict)
+ * are results, never errors; an error means something is broken or misused.
+ * `code` is stable across releases: match on it, never on `message`.
+ */
+export class TollgateError extends Error {
+  override readonly name: string = 'TollgateError';
+
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
