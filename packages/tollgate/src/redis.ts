@@ -1,4 +1,12 @@
 /**
  * `tollgate/redis`: the Redis stores. Needs the optional peer dependency `ioredis`.
  */
+export { RedisIdempotencyStore, type RedisIdempotencyStoreOptions } from './idempotency/stores/redis.ts';
+export { TieredIdempotencyStore, type TieredIdempotencyStoreOptions } from './idempotency/stores/tiered.ts';
+export {
+  RedisRateLimitStore,
+  type RedisStoreOptions,
+  rateLimitScript,
+  StoreUnavailableError,
+} from './ratelimit/stores/redis.ts';
 export { type RedisClient, RedisScript } from './redis/script.ts';

@@ -1,0 +1,14 @@
+import type { Algorithm, AlgorithmName } from '../algorithm.ts';
+import { fixedWindow } from './fixed-window.ts';
+import { gcra } from './gcra.ts';
+import { slidingWindow } from './sliding-window.ts';
+import { tokenBucket } from './token-bucket.ts';
+
+export const algorithms: Readonly<Record<AlgorithmName, Algorithm>> = {
+  'token-bucket': tokenBucket,
+  gcra,
+  'fixed-window': fixedWindow,
+  'sliding-window': slidingWindow,
+};
+
+export { fixedWindow, gcra, slidingWindow, tokenBucket };

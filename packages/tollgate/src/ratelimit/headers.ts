@@ -1,0 +1,83 @@
+import { type Item, serializeList } from 'structured-headers';
+import type { PolicyResult, RateLimitResult } from './limiter.ts';
+
+export interface HeaderOptions {
+  /**
+   * IETF draft-ietf-httpapi-ratelimit-headers-10 `RateLimit-Policy` and `RateLimit`.
+   * @default true
+   */
+  draft?: boolean;
+  /**
+   * `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, for the most
+   * restrictive enforcing policy. `X-RateLimit-Reset` is a delta in seconds (like the
+   * draft's `t`), not an epoch timestamp, so it needs no clock agreement with the client.
+   * @default true
+   */
+  legacy?: boolean;
+}
+
+/**
+ * The response headers for a decision: one structured-field list item per policy, named
+ * after it, and `Retry-After` (whole seconds) when the request is rejected.
+ *
+ * @example
+ * rateLimitHeaders(result)
+ * // { 'RateLimit-Policy': '"per-user";q=100;w=60', 'RateLimit': '"per-user";r=99;t=60',
+ * //   'X-RateLimit-Limit': '100', 'X-RateLimit-Remaining': '99', 'X-RateLimit-Reset': '60' }
+ */
+export function rateLimitHeaders(
+  result: RateLimitResult,
+  options: HeaderOptions = {},
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  // When the store could not be asked, the counters are unknown: say nothing rather than guess.
+  const policies = result.reason === 'store-unavailable' ? [] : result.policies;
+  if (policies.length > 0 && options.draft !== false) {
+    headers['RateLimit-Policy'] = serializeList(policies.map(policyItem));
+    headers.RateLimit = serializeList(policies.map(stateItem));
+  }
+  const tightest = mostRestrictive(policies);
+  if (tightest && options.legacy !== false) {
+    headers['X-RateLimit-Limit'] = String(tightest.limit);
+    headers['X-RateLimit-Remaining'] = String(tightest.remaining);
+    headers['X-RateLimit-Reset'] = String(tightest.resetSeconds);
+  }
+  if (!result.allowed) headers['Retry-After'] = String(result.retryAfterSeconds);
+  return headers;
+}
+
+function policyItem(policy: PolicyResult): Item {
+  return [
+    policy.name,
+    new Map([
+      ['q', policy.limit],
+      ['w', Math.max(1, Math.ceil(policy.windowSeconds))],
+    ]),
+  ];
+}
+
+function stateItem(policy: PolicyResult): Item {
+  return [
+    policy.name,
+    new Map([
+      ['r', policy.remaining],
+      ['t', policy.resetSeconds],
+    ]),
+  ];
+}
+
+/** The enforcing policy with the fewest units left (the longest wait on ties). */
+function mostRestrictive(policies: readonly PolicyResult[]): PolicyResult | undefined {
+  let tightest: PolicyResult | undefined;
+  for (const policy of policies) {
+    if (policy.shadow) continue;
+    if (
+      !tightest ||
+      policy.remaining < tightest.remaining ||
+      (policy.remaining === tightest.remaining && policy.resetSeconds > tightest.resetSeconds)
+    ) {
+      tightest = policy;
+    }
+  }
+  return tightest;
+}

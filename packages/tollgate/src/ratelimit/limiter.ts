@@ -1,0 +1,197 @@
+import { TollgateError } from '../errors.ts';
+import type { Verdict } from './algorithm.ts';
+import { withDeadline } from './deadline.ts';
+import {
+  type Counter,
+  counterFor,
+  definePolicy,
+  type Policy,
+  type PolicyOptions,
+  type RequestFacts,
+} from './policy.ts';
+import type { Check, RateLimitStore } from './store.ts';
+
+/** One policy's part of a decision. */
+export interface PolicyResult {
+  readonly name: string;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** This policy alone would admit the request. */
+  readonly allowed: boolean;
+  /** Units left after this request (when admitted) or now (when rejected). */
+  readonly remaining: number;
+  /** Whole seconds until the quota is fully restored. */
+  readonly resetSeconds: number;
+  /** Whole seconds until this policy would admit the request; 0 when it does. */
+  readonly retryAfterSeconds: number;
+  /** A dry-run policy: reported, never enforced. */
+  readonly shadow: boolean;
+}
+
+/** A limiter's answer. Being limited is a result, never an exception. */
+export interface RateLimitResult {
+  readonly allowed: boolean;
+  /**
+   * `allowed` / `limited`: the policies decided. `store-unavailable`: the store failed or
+   * missed its deadline and each policy's `onStoreError` decided (open admits, closed rejects).
+   */
+  readonly reason: 'allowed' | 'limited' | 'store-unavailable';
+  /**
+   * Whole seconds until the first instant every enforcing policy admits this request
+   * (never earlier than the truth); 0 when allowed.
+   */
+  readonly retryAfterSeconds: number;
+  readonly policies: readonly PolicyResult[];
+}
+
+export interface RateLimiterOptions {
+  store: RateLimitStore;
+  /** Policies checked together, all-or-nothing. Names must be unique. */
+  policies: readonly (Policy | PolicyOptions)[];
+  /**
+   * Deadline for every store call, in milliseconds.
+   * @default 100
+   */
+  storeTimeoutMs?: number;
+  /** Called when a store call fails or times out (log it, count it); the decision goes on. */
+  onStoreError?: (error: unknown) => void;
+}
+
+/** A store that answers in time but not sensibly is a fault, not a decision. */
+export class StoreReplyError extends TollgateError {
+  override readonly name = 'StoreReplyError';
+}
+
+/**
+ * Checks every policy that applies to a request at once: if any enforcing policy denies,
+ * none is consumed.
+ *
+ * @example
+ * const limiter = new RateLimiter({
+ *   store: new MemoryRateLimitStore(),
+ *   policies: [{ name: 'per-user', algorithm: 'sliding-window', limit: 100, windowSeconds: 60, subject: ['principal'] }],
+ * });
+ * const result = await limiter.check({ principal: 'acct_1' });
+ * if (!result.allowed) reply.code(429).headers(rateLimitHeaders(result));
+ */
+export class RateLimiter {
+  readonly policies: readonly Policy[];
+  private readonly store: RateLimitStore;
+  private readonly storeTimeoutMs: number;
+  private readonly onStoreError: ((error: unknown) => void) | undefined;
+
+  constructor(options: RateLimiterOptions) {
+    this.store = options.store;
+    this.storeTimeoutMs = options.storeTimeoutMs ?? 100;
+    this.onStoreError = options.onStoreError;
+    this.policies = options.policies.map((policy) => ('windowMs' in policy ? policy : definePolicy(policy)));
+    const names = new Set(this.policies.map((policy) => policy.name));
+    if (names.size !== this.policies.length) {
+      throw new TollgateError('ERR_POLICY_INVALID', 'policy names must be unique within a limiter');
+    }
+  }
+
+  /** Decides and, when admitted, consumes `cost` (default 1) from every applicable policy. */
+  check(facts: RequestFacts, options: { cost?: number } = {}): Promise<RateLimitResult> {
+    return this.run(facts, options.cost ?? 1, (checks) => this.store.consume(checks));
+  }
+
+  /** The decision `check` would make now, consuming nothing (for a "my limits" endpoint). */
+  peek(facts: RequestFacts, options: { cost?: number } = {}): Promise<RateLimitResult> {
+    return this.run(facts, options.cost ?? 1, (checks) => this.store.peek(checks));
+  }
+
+  /** Gives `cost` back to every applicable policy, e.g. for a request that should not count. */
+  async refund(facts: RequestFacts, options: { cost?: number } = {}): Promise<void> {
+    const checks = this.checksFor(facts, options.cost ?? 1);
+    if (checks.length > 0) await withDeadline(this.store.refund(checks), this.storeTimeoutMs);
+  }
+
+  private async run(
+    facts: RequestFacts,
+    cost: number,
+    call: (checks: readonly Check[]) => Promise<Verdict[]>,
+  ): Promise<RateLimitResult> {
+    const checks = this.checksFor(facts, cost);
+    if (checks.length === 0) return { allowed: true, reason: 'allowed', retryAfterSeconds: 0, policies: [] };
+    let verdicts: Verdict[];
+    try {
+      verdicts = await withDeadline(call(checks), this.storeTimeoutMs);
+      if (verdicts.length !== checks.length) {
+        throw new StoreReplyError(
+          'ERR_STORE_REPLY',
+          `store answered ${verdicts.length} verdicts for ${checks.length}`,
+        );
+      }
+    } catch (error) {
+      this.onStoreError?.(error);
+      return storeUnavailable(checks);
+    }
+    return summarise(checks, verdicts);
+  }
+
+  private checksFor(facts: RequestFacts, cost: number): Check[] {
+    if (!Number.isSafeInteger(cost) || cost < 1) {
+      throw new TollgateError('ERR_COST_INVALID', `cost must be a positive integer, got ${cost}`);
+    }
+    const checks: Check[] = [];
+    for (const policy of this.policies) {
+      const counter: Counter | undefined = counterFor(policy, facts);
+      if (counter === undefined) continue;
+      if (cost > policy.burst) {
+        throw new TollgateError(
+          'ERR_COST_EXCEEDS_LIMIT',
+          `cost ${cost} can never be admitted by policy "${policy.name}" (capacity ${policy.burst})`,
+        );
+      }
+      checks.push({ ...counter, cost });
+    }
+    return checks;
+  }
+}
+
+function summarise(checks: readonly Check[], verdicts: readonly Verdict[]): RateLimitResult {
+  let allowed = true;
+  let retryAfterSeconds = 0;
+  const policies = checks.map(({ policy }, i): PolicyResult => {
+    const verdict = verdicts[i]!;
+    const shadow = policy.mode === 'shadow';
+    const wait = Math.ceil(verdict.retryAfterMs / 1000);
+    if (!verdict.allowed && !shadow) {
+      allowed = false;
+      retryAfterSeconds = Math.max(retryAfterSeconds, wait);
+    }
+    return {
+      name: policy.name,
+      limit: policy.limit,
+      windowSeconds: policy.windowSeconds,
+      allowed: verdict.allowed,
+      remaining: verdict.remaining,
+      resetSeconds: Math.ceil(verdict.resetMs / 1000),
+      retryAfterSeconds: wait,
+      shadow,
+    };
+  });
+  return { allowed, reason: allowed ? 'allowed' : 'limited', retryAfterSeconds, policies };
+}
+
+/** Fail-closed denials ask for a retry after one second: the store's state is unknown. */
+function storeUnavailable(checks: readonly Check[]): RateLimitResult {
+  let allowed = true;
+  const policies = checks.map(({ policy }): PolicyResult => {
+    const shadow = policy.mode === 'shadow';
+    const admits = shadow || policy.onStoreError === 'open';
+    if (!admits) allowed = false;
+    return {
+      name: policy.name,
+      limit: policy.limit,
+      windowSeconds: policy.windowSeconds,
+      allowed: admits,
+      remaining: admits ? policy.limit : 0,
+      resetSeconds: 0,
+      retryAfterSeconds: admits ? 0 : 1,
+      shadow,
+    };
+  });
+  return { allowed, reason: 'store-unavailable', retryAfterSeconds: allowed ? 0 : 1, policies };
+}

@@ -1,0 +1,20 @@
+-- GCRA; state {tatMs, tatFraction in 1/limit ms}. The twin of algorithms/gcra.ts.
+algorithms['gcra'] = {
+  evaluate = function(s, limit, window, burst, cost, now)
+    local backlog = math.max(0, (s[1] - now) * limit + s[2])
+    local tolerance = burst * window
+    local after = backlog + cost * window
+    if after <= tolerance then
+      local whole = math.floor(after / limit)
+      return 1, math.floor((tolerance - after) / window), math.ceil(after / limit), 0,
+        { now + whole, after - whole * limit, 0 }
+    end
+    return 0, math.floor((tolerance - backlog) / window), math.ceil(backlog / limit),
+      math.ceil((after - tolerance) / limit), nil
+  end,
+  refund = function(s, limit, window, cost, now)
+    local backlog = math.max(0, (s[1] - now) * limit + s[2] - cost * window)
+    local whole = math.floor(backlog / limit)
+    return { now + whole, backlog - whole * limit, 0 }
+  end,
+}

@@ -1,0 +1,146 @@
+import { TollgateError } from '../errors.ts';
+import { type AlgorithmName, algorithmNames, type Limits } from './algorithm.ts';
+
+/** What a rate-limit subject can be built from. */
+export interface RequestFacts {
+  /** The client address. */
+  readonly ip?: string | undefined;
+  /** The authenticated caller (account, API key owner…). */
+  readonly principal?: string | undefined;
+  /** The route template, e.g. `POST /api/v1/payments`, never the raw URL. */
+  readonly route?: string | undefined;
+}
+
+export type SubjectPart = keyof RequestFacts;
+
+/**
+ * Whom a policy counts: `[]` is one global counter; `['principal']` one per caller;
+ * `['principal', 'route']` one per caller and route. A request lacking a part the policy
+ * needs (no principal before authentication) is not counted by that policy.
+ */
+export type Subject = readonly SubjectPart[];
+
+/** A rate-limit policy as users write it. */
+export interface PolicyOptions {
+  /** Stable name: it keys the counters and appears in headers and problem bodies. */
+  name: string;
+  algorithm: AlgorithmName;
+  /** Units admitted per window. */
+  limit: number;
+  /** The window, in seconds (fractions allowed down to a millisecond). */
+  windowSeconds: number;
+  /**
+   * Capacity for `token-bucket` and `gcra`: how many units may arrive at once.
+   * @default limit
+   */
+  burst?: number;
+  /**
+   * Whom the policy counts.
+   * @default [] (global)
+   */
+  subject?: Subject;
+  /**
+   * `shadow` counts and reports but never rejects: a dry run for a new limit.
+   * @default 'enforce'
+   */
+  mode?: 'enforce' | 'shadow';
+  /**
+   * When the store fails or misses its deadline: `open` admits (reason `store-unavailable`),
+   * `closed` rejects.
+   * @default 'open'
+   */
+  onStoreError?: 'open' | 'closed';
+}
+
+/** A policy with every default applied and its limits checked. */
+export interface Policy extends Limits {
+  readonly name: string;
+  readonly algorithm: AlgorithmName;
+  readonly windowSeconds: number;
+  readonly subject: Subject;
+  readonly mode: 'enforce' | 'shadow';
+  readonly onStoreError: 'open' | 'closed';
+}
+
+const subjectOrder: readonly SubjectPart[] = ['principal', 'ip', 'route'];
+
+/** Applies the defaults (the one place they live) and rejects impossible limits. */
+export function definePolicy(options: PolicyOptions): Policy {
+  const { name, algorithm, limit, windowSeconds } = options;
+  const windowMs = Math.round(windowSeconds * 1000);
+  const burst = options.burst ?? limit;
+  if (options.burst !== undefined && (algorithm === 'fixed-window' || algorithm === 'sliding-window')) {
+    throw new TollgateError(
+      'ERR_POLICY_INVALID',
+      `policy "${name}": burst applies to token-bucket and gcra only`,
+    );
+  }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+    throw new TollgateError(
+      'ERR_POLICY_INVALID',
+      `policy name "${name}" must be 1-64 chars of [A-Za-z0-9_.-]`,
+    );
+  }
+  if (!algorithmNames.includes(algorithm)) {
+    throw new TollgateError(
+      'ERR_POLICY_INVALID',
+      `policy "${name}": algorithm must be one of ${algorithmNames.join(', ')}`,
+    );
+  }
+  for (const [field, value] of [
+    ['limit', limit],
+    ['burst', burst],
+    ['windowSeconds·1000', windowMs],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new TollgateError(
+        'ERR_POLICY_INVALID',
+        `policy "${name}": ${field} must be a positive integer, got ${value}`,
+      );
+    }
+  }
+  const subject = subjectOrder.filter((part) => options.subject?.includes(part));
+  return {
+    name,
+    algorithm,
+    limit,
+    windowMs,
+    windowSeconds: windowMs / 1000,
+    burst,
+    subject,
+    mode: options.mode ?? 'enforce',
+    onStoreError: options.onStoreError ?? 'open',
+  };
+}
+
+/** A policy's counter for one request. */
+export interface Counter {
+  readonly policy: Policy;
+  /** Unique per policy and subject value. */
+  readonly key: string;
+  /**
+   * The Redis Cluster hash tag: the subject's first part, so that every policy counting the
+   * same principal (alone, or with a route) lands in one slot and is checked by one script.
+   */
+  readonly tag: string;
+}
+
+/** The counter `policy` uses for `facts`, or `undefined` when the request lacks a subject part. */
+export function counterFor(policy: Policy, facts: RequestFacts): Counter | undefined {
+  if (policy.subject.length === 0) return { policy, key: `${policy.name}:*`, tag: '*' };
+  let key = `${policy.name}:`;
+  let tag = '';
+  for (const part of policy.subject) {
+    const value = facts[part];
+    if (value === undefined || value === '') return undefined;
+    const encoded = `${part}=${encodeSubjectValue(value)}`;
+    if (tag === '') tag = encoded;
+    key += `${encoded}|`;
+  }
+  return { policy, key, tag };
+}
+
+/** Keeps values from closing a Redis hash tag or forging a separator. */
+function encodeSubjectValue(value: string): string {
+  return /[%{}|=]/.test(value) ? value.replace(/[%{}|=]/g, (c) => `%${c.charCodeAt(0).toString(16)}`) : value;
+}
