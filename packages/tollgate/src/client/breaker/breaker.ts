@@ -1,0 +1,115 @@
+import { ConsecutiveFailures } from './consecutive.ts';
+
+/**
+ * Decides when failures should open the circuit. One file per implementation:
+ * {@link ConsecutiveFailures}, `FailureRate`.
+ */
+export interface TripPolicy {
+  /** A call succeeded while closed. */
+  success(now: number): void;
+  /** A call failed while closed; `true` opens the circuit. */
+  failure(now: number): boolean;
+  /** The circuit closed again after a successful probe: forget the past. */
+  reset(): void;
+}
+
+/** Where a circuit is. */
+export type BreakerState =
+  | { readonly name: 'closed' }
+  | { readonly name: 'open'; readonly since: number }
+  | { readonly name: 'half-open'; readonly probes: number };
+
+export type BreakerStateName = BreakerState['name'];
+
+export interface CircuitBreakerOptions {
+  /**
+   * Makes the trip policy of each host's breaker.
+   * @default () => new ConsecutiveFailures(5)
+   */
+  trip?: () => TripPolicy;
+  /**
+   * How long the circuit stays open before letting probes through, in ms.
+   * @default 5_000
+   */
+  halfOpenAfter?: number;
+  /**
+   * How many probes may be in flight at once while half-open; other calls fail fast.
+   * @default 1
+   */
+  probes?: number;
+}
+
+/** A permit to send one call; hand it back with the outcome. */
+export interface Admission {
+  readonly probe: boolean;
+}
+
+/**
+ * A circuit breaker: closed → (trip policy says so) → open → (after `halfOpenAfter`) →
+ * half-open with limited probes → closed on a probe's success, open again on its failure.
+ */
+export class CircuitBreaker {
+  #state: BreakerState = { name: 'closed' };
+  readonly #policy: TripPolicy;
+  readonly #halfOpenAfter: number;
+  readonly #probes: number;
+
+  constructor(
+    options: CircuitBreakerOptions,
+    private readonly now: () => number,
+    private readonly onChange: (from: BreakerStateName, to: BreakerStateName) => void = () => {},
+  ) {
+    const { trip = () => new ConsecutiveFailures(5), halfOpenAfter = 5_000, probes = 1 } = options;
+    this.#policy = trip();
+    this.#halfOpenAfter = halfOpenAfter;
+    this.#probes = probes;
+  }
+
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  /** A permit for one call, or `undefined` to fail fast. */
+  admit(): Admission | undefined {
+    const state = this.#state;
+    if (state.name === 'closed') return { probe: false };
+    if (state.name === 'open') {
+      if (this.now() - state.since < this.#halfOpenAfter) return undefined;
+      this.#move({ name: 'half-open', probes: 1 });
+      return { probe: true };
+    }
+    if (state.probes >= this.#probes) return undefined;
+    this.#state = { name: 'half-open', probes: state.probes + 1 };
+    return { probe: true };
+  }
+
+  success(admission: Admission): void {
+    if (this.#state.name === 'closed') this.#policy.success(this.now());
+    else if (admission.probe && this.#state.name === 'half-open') {
+      this.#policy.reset();
+      this.#move({ name: 'closed' });
+    }
+  }
+
+  failure(admission: Admission): void {
+    if (this.#state.name === 'closed') {
+      if (this.#policy.failure(this.now())) this.#move({ name: 'open', since: this.now() });
+    } else if (admission.probe && this.#state.name === 'half-open') {
+      this.#move({ name: 'open', since: this.now() });
+    }
+  }
+
+  /** The call ended with no verdict on the host (the caller aborted): free a probe slot. */
+  release(admission: Admission): void {
+    const state = this.#state;
+    if (admission.probe && state.name === 'half-open') {
+      this.#state = { name: 'half-open', probes: Math.max(0, state.probes - 1) };
+    }
+  }
+
+  #move(next: BreakerState): void {
+    const from = this.#state.name;
+    this.#state = next;
+    if (from !== next.name) this.onChange(from, next.name);
+  }
+}
