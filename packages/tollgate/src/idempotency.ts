@@ -1,0 +1,50 @@
+/**
+ * `tollgate/idempotency`: idempotency keys with exactly-once effects — key parsing, scope and
+ * fingerprint, the engine, the in-memory store and the store contract. The PostgreSQL and PGlite
+ * stores are in `tollgate/postgres`, the Redis and tiered stores in `tollgate/redis`.
+ */
+
+export { canonicalJson } from './idempotency/canonical-json.ts';
+export { Claim, type CompleteResult } from './idempotency/claim.ts';
+export { type Clock, systemClock } from './idempotency/clock.ts';
+export {
+  type BeginOptions,
+  type BeginRequest,
+  type BeginResult,
+  BeginStatus,
+  IdempotencyEngine,
+} from './idempotency/engine.ts';
+export { IdempotencyKeyError, IdempotencyKeyErrorCode, IdempotencyStoreError } from './idempotency/errors.ts';
+export {
+  FINGERPRINT_V1,
+  type FingerprintBody,
+  type FingerprintInput,
+  type FingerprintOptions,
+  fingerprint,
+} from './idempotency/fingerprint.ts';
+export { type KeyParseResult, parseIdempotencyKey } from './idempotency/key.ts';
+export type { EngineOptions, RouteOptions } from './idempotency/options.ts';
+export { defaultOutcomePolicy, Outcome, type OutcomePolicy } from './idempotency/outcome.ts';
+export {
+  type Checkpoint,
+  type JsonValue,
+  RecordState,
+  type RecordView,
+  type StoredResponse,
+} from './idempotency/record.ts';
+export {
+  type CapturedHeaders,
+  type CapturedResponse,
+  DEFAULT_REPLAY_HEADERS,
+  type ReplayedResponse,
+} from './idempotency/replay.ts';
+export { type Scope, scopeHash } from './idempotency/scope.ts';
+export type {
+  ClaimRequest,
+  ClaimResult,
+  Completion,
+  FenceResult,
+  IdempotencyStore,
+} from './idempotency/store.ts';
+export { MemoryIdempotencyStore } from './idempotency/stores/memory.ts';
+export { Sweeper, type SweepOptions, sweepExpired } from './idempotency/sweeper.ts';

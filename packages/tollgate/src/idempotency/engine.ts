@@ -1,0 +1,120 @@
+import { Claim } from './claim.ts';
+import { IdempotencyStoreError } from './errors.ts';
+import {
+  type EngineOptions,
+  type EngineSettings,
+  engineSettings,
+  type RouteOptions,
+  routeSettings,
+} from './options.ts';
+import { type Checkpoint, RecordState, type RecordView } from './record.ts';
+import { type ReplayedResponse, toReplay } from './replay.ts';
+import { type Scope, scopeHash } from './scope.ts';
+import type { IdempotencyStore } from './store.ts';
+
+/** The answers of {@link IdempotencyEngine.begin}. */
+export const BeginStatus = {
+  /** The key is yours: run the effect under `claim`, resuming after `checkpoint` if set. */
+  New: 'new',
+  /** The key was completed with the same request: send `response` again. */
+  Replay: 'replay',
+  /** The key was used with a different request (HTTP 422, or 409 if the route says so). */
+  Mismatch: 'mismatch',
+  /** Another claimant holds the key (HTTP 409 with `Retry-After: retryAfter`). */
+  InFlight: 'in-flight',
+} as const;
+export type BeginStatus = (typeof BeginStatus)[keyof typeof BeginStatus];
+
+export type BeginResult =
+  | { readonly status: typeof BeginStatus.New; readonly claim: Claim; readonly checkpoint: Checkpoint | null }
+  | { readonly status: typeof BeginStatus.Replay; readonly response: ReplayedResponse }
+  | { readonly status: typeof BeginStatus.Mismatch }
+  | {
+      readonly status: typeof BeginStatus.InFlight;
+      /** Whole seconds until the holder's lease ends (at least 1). */
+      readonly retryAfter: number;
+    };
+
+/** One request as the engine sees it. */
+export interface BeginRequest extends Scope {
+  /** The parsed `Idempotency-Key` (see {@link parseIdempotencyKey}). */
+  readonly key: string;
+  /** The request's {@link fingerprint}. */
+  readonly fingerprint: string;
+}
+
+/** Per-call options: the route's settings, and optionally a store bound to a transaction. */
+export interface BeginOptions extends RouteOptions {
+  /**
+   * Claim (and later complete) through this store instead of the engine's, e.g.
+   * `postgresStore.within(client)` so the claim, the business write and the completion commit
+   * together in the caller's transaction.
+   */
+  readonly store?: IdempotencyStore;
+}
+
+/**
+ * The idempotency state machine. Stores only make small primitives atomic; deciding between
+ * new, replay, mismatch and in-flight, applying the outcome policy and shaping replays all
+ * happen here, once.
+ *
+ * @example
+ * const engine = new IdempotencyEngine({ store: new MemoryIdempotencyStore() });
+ * const begun = await engine.begin({ principal, method: 'POST', route: '/payments', key, fingerprint });
+ * if (begun.status === 'new') {
+ *   const response = await charge();
+ *   await begun.claim.complete(response);
+ * }
+ */
+export class IdempotencyEngine {
+  private readonly settings: EngineSettings;
+
+  constructor(options: EngineOptions) {
+    this.settings = engineSettings(options);
+  }
+
+  async begin(request: BeginRequest, options: BeginOptions = {}): Promise<BeginResult> {
+    const settings = routeSettings(this.settings, options);
+    const store = options.store ?? this.settings.store;
+    const scope = scopeHash(request, request.key);
+    const { clock } = this.settings;
+    const deadline = clock.now() + settings.waitMs;
+    for (;;) {
+      const claimed = await store.claim({
+        scope,
+        fingerprint: request.fingerprint,
+        leaseMs: settings.leaseMs,
+        ttlMs: settings.ttlMs,
+      });
+      if (claimed.claimed) {
+        const claim = new Claim(store, scope, claimed.fence, request.fingerprint, {
+          ...this.settings,
+          ...settings,
+        });
+        return { status: BeginStatus.New, claim, checkpoint: claimed.checkpoint };
+      }
+      const answer = this.answer(claimed.record, request.fingerprint);
+      const remaining = deadline - clock.now();
+      if (answer.status !== BeginStatus.InFlight || remaining <= 0) return answer;
+      await clock.sleep(Math.min(settings.waitPollMs, remaining));
+    }
+  }
+
+  private answer(record: RecordView, fingerprint: string): BeginResult {
+    if (record.fingerprint !== fingerprint) return { status: BeginStatus.Mismatch };
+    switch (record.state) {
+      case RecordState.Completed:
+        if (record.response === null) throw new IdempotencyStoreError('A completed record has no response.');
+        return { status: BeginStatus.Replay, response: toReplay(record.response) };
+      case RecordState.InFlight:
+        return {
+          status: BeginStatus.InFlight,
+          retryAfter: Math.max(1, Math.ceil(record.leaseRemainingMs / 1000)),
+        };
+      default:
+        throw new IdempotencyStoreError(
+          `The store refused a claim on a ${record.state} record it should grant.`,
+        );
+    }
+  }
+}

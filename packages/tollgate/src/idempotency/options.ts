@@ -1,0 +1,109 @@
+import type { Clock } from './clock.ts';
+import { systemClock } from './clock.ts';
+import { defaultOutcomePolicy, type OutcomePolicy } from './outcome.ts';
+import { DEFAULT_REPLAY_HEADERS } from './replay.ts';
+import type { IdempotencyStore } from './store.ts';
+
+/** Settings a route may choose for itself; each falls back to the engine's, then to the default. */
+export interface RouteOptions {
+  /**
+   * How long a claim holds the key before a retry may take it over (a crashed claimant frees
+   * the key after this long). Extend it for longer work with `claim.extend()`.
+   * @default 30_000
+   */
+  readonly leaseMs?: number;
+  /**
+   * How long a completed key keeps replaying its response, from completion (and how long any
+   * record lives at all); then the sweeper deletes it.
+   * @default 86_400_000 (24 h)
+   */
+  readonly ttlMs?: number;
+  /**
+   * The largest response body stored for replay, in bytes. Past it the key is still completed
+   * (the effect never runs twice) but the body is not stored: replays carry the status and
+   * headers, an empty body and `bodyOmitted: true`, for the adapter to answer as it sees fit.
+   * @default 1_048_576 (1 MiB)
+   */
+  readonly maxResponseBytes?: number;
+  /**
+   * Opt-in: how long `begin` waits for an in-flight claimant to finish (then replays its
+   * response) before answering `in-flight`. 0 answers `in-flight` at once.
+   * @default 0
+   */
+  readonly waitMs?: number;
+  /**
+   * How often a waiting `begin` asks the store again.
+   * @default 50
+   */
+  readonly waitPollMs?: number;
+}
+
+/** Options of an {@link IdempotencyEngine}. */
+export interface EngineOptions extends RouteOptions {
+  readonly store: IdempotencyStore;
+  /**
+   * Response headers stored and replayed (lower-case). `set-cookie`, `date`, `retry-after`,
+   * rate-limit and framing headers are never stored, even when listed.
+   * @default DEFAULT_REPLAY_HEADERS
+   */
+  readonly replayHeaders?: readonly string[];
+  /**
+   * Which statuses use the key up and which give it back.
+   * @default defaultOutcomePolicy
+   */
+  readonly outcome?: OutcomePolicy;
+  /**
+   * The application clock (only bounds waits; stores keep their own time).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+}
+
+/** Every setting of one `begin`, defaults applied. */
+export interface Settings {
+  readonly leaseMs: number;
+  readonly ttlMs: number;
+  readonly maxResponseBytes: number;
+  readonly waitMs: number;
+  readonly waitPollMs: number;
+}
+
+/** Engine-wide settings, defaults applied. */
+export interface EngineSettings extends Settings {
+  readonly store: IdempotencyStore;
+  readonly replayHeaders: ReadonlySet<string>;
+  readonly outcome: OutcomePolicy;
+  readonly clock: Clock;
+}
+
+const routeDefaults: Settings = {
+  leaseMs: 30_000,
+  ttlMs: 86_400_000,
+  maxResponseBytes: 1_048_576,
+  waitMs: 0,
+  waitPollMs: 50,
+};
+
+/** The one place defaults are applied: engine options over the defaults. */
+export function engineSettings(options: EngineOptions): EngineSettings {
+  return {
+    ...routeSettings(routeDefaults, options),
+    store: options.store,
+    replayHeaders: new Set(
+      (options.replayHeaders ?? DEFAULT_REPLAY_HEADERS).map((name) => name.toLowerCase()),
+    ),
+    outcome: options.outcome ?? defaultOutcomePolicy,
+    clock: options.clock ?? systemClock,
+  };
+}
+
+/** A route's options over the engine's settings. */
+export function routeSettings(base: Settings, route: RouteOptions): Settings {
+  return {
+    leaseMs: route.leaseMs ?? base.leaseMs,
+    ttlMs: route.ttlMs ?? base.ttlMs,
+    maxResponseBytes: route.maxResponseBytes ?? base.maxResponseBytes,
+    waitMs: route.waitMs ?? base.waitMs,
+    waitPollMs: route.waitPollMs ?? base.waitPollMs,
+  };
+}

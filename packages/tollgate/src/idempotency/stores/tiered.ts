@@ -1,0 +1,116 @@
+import type { RedisClient } from '../../redis/script.ts';
+import { type Checkpoint, RecordState, type StoredResponse } from '../record.ts';
+import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
+import { completedFromBytes, completedToBytes } from './response-codec.ts';
+
+/** Options of {@link TieredIdempotencyStore}. */
+export interface TieredIdempotencyStoreOptions {
+  /** The store that decides every claim: PostgreSQL (or PGlite). */
+  readonly truth: IdempotencyStore;
+  /** Where completed responses are cached for replay. */
+  readonly redis: RedisClient;
+  /**
+   * Prepended to every cache key.
+   * @default 'tollgate:idem-replay:'
+   */
+  readonly prefix?: string;
+  /**
+   * How long a replay waits for Redis before asking the truth instead, in ms. A slow or dead
+   * Redis costs at most this much per request, never a hung request.
+   * @default 50
+   */
+  readonly redisTimeoutMs?: number;
+}
+
+/**
+ * PostgreSQL decides, Redis remembers answers. Every claim, fence check and completion goes to
+ * the truth; a completed response is copied to Redis after the truth has committed it, so a
+ * replay costs one Redis `GET`. Redis holds nothing but completed responses: when it fails,
+ * times out or comes back empty, requests fall through to the truth, and no answer from Redis
+ * can ever grant a claim — losing it never allows a second effect. Misses refill the cache.
+ */
+export class TieredIdempotencyStore implements IdempotencyStore {
+  private readonly truth: IdempotencyStore;
+  private readonly redis: RedisClient;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: TieredIdempotencyStoreOptions) {
+    this.truth = options.truth;
+    this.redis = options.redis;
+    this.prefix = options.prefix ?? 'tollgate:idem-replay:';
+    this.timeoutMs = options.redisTimeoutMs ?? 50;
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const cached = await this.cached(request.scope);
+    if (cached !== null) {
+      const { fingerprint, response } = cached;
+      const view = {
+        state: RecordState.Completed,
+        fingerprint,
+        leaseRemainingMs: 0,
+        expiresInMs: 0,
+        response,
+      };
+      return { claimed: false, record: view };
+    }
+    const result = await this.truth.claim(request);
+    if (!result.claimed && result.record.state === RecordState.Completed && result.record.expiresInMs > 0) {
+      const { fingerprint, response, expiresInMs } = result.record;
+      // Not awaited: refilling the cache must not slow the replay that found it empty.
+      void this.cache(request.scope, fingerprint, response!, expiresInMs);
+    }
+    return result;
+  }
+
+  extend(scope: string, fence: number, leaseMs: number): Promise<FenceResult> {
+    return this.truth.extend(scope, fence, leaseMs);
+  }
+
+  checkpoint(scope: string, fence: number, checkpoint: Checkpoint): Promise<FenceResult> {
+    return this.truth.checkpoint(scope, fence, checkpoint);
+  }
+
+  async complete(completion: Completion): Promise<FenceResult> {
+    const result = await this.truth.complete(completion);
+    if (result.ok)
+      await this.cache(completion.scope, completion.fingerprint, completion.response, completion.ttlMs);
+    return result;
+  }
+
+  release(scope: string, fence: number): Promise<FenceResult> {
+    return this.truth.release(scope, fence);
+  }
+
+  /** Sweeps the truth; Redis expires cached responses itself. */
+  sweep(limit: number): Promise<number> {
+    return this.truth.sweep(limit);
+  }
+
+  /** The cached completion, or null on a miss, an error or a timeout. */
+  private async cached(scope: string): Promise<{ fingerprint: string; response: StoredResponse } | null> {
+    const bytes = await this.withDeadline(this.redis.getBuffer(this.prefix + scope));
+    return bytes ? completedFromBytes(bytes) : null;
+  }
+
+  /** Best effort: a failed write only means the next replay asks the truth. */
+  private async cache(
+    scope: string,
+    fingerprint: string,
+    response: StoredResponse,
+    ttlMs: number,
+  ): Promise<void> {
+    const value = completedToBytes(fingerprint, response);
+    await this.withDeadline(this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))));
+  }
+
+  private withDeadline<T>(pending: Promise<T>): Promise<T | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(resolve, this.timeoutMs, null);
+    });
+    const settled = pending.catch(() => null);
+    return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+  }
+}
