@@ -18,7 +18,7 @@ export interface PolicyResult {
   readonly windowSeconds: number;
   /** This policy alone would admit the request. */
   readonly allowed: boolean;
-  /** Units left after this request (when admitted) or now (when rejected). */
+  /** Units left once this call is done: after consuming (an admitted `check`), else now. */
   readonly remaining: number;
   /** Whole seconds until the quota is fully restored. */
   readonly resetSeconds: number;
@@ -93,12 +93,12 @@ export class RateLimiter {
 
   /** Decides and, when admitted, consumes `cost` (default 1) from every applicable policy. */
   check(facts: RequestFacts, options: { cost?: number } = {}): Promise<RateLimitResult> {
-    return this.run(facts, options.cost ?? 1, (checks) => this.store.consume(checks));
+    return this.run(facts, options.cost ?? 1, true, (checks) => this.store.consume(checks));
   }
 
   /** The decision `check` would make now, consuming nothing (for a "my limits" endpoint). */
   peek(facts: RequestFacts, options: { cost?: number } = {}): Promise<RateLimitResult> {
-    return this.run(facts, options.cost ?? 1, (checks) => this.store.peek(checks));
+    return this.run(facts, options.cost ?? 1, false, (checks) => this.store.peek(checks));
   }
 
   /** Gives `cost` back to every applicable policy, e.g. for a request that should not count. */
@@ -110,6 +110,7 @@ export class RateLimiter {
   private async run(
     facts: RequestFacts,
     cost: number,
+    consuming: boolean,
     call: (checks: readonly Check[]) => Promise<Verdict[]>,
   ): Promise<RateLimitResult> {
     const checks = this.checksFor(facts, cost);
@@ -127,7 +128,7 @@ export class RateLimiter {
       this.onStoreError?.(error);
       return storeUnavailable(checks);
     }
-    return summarise(checks, verdicts);
+    return summarise(checks, verdicts, consuming);
   }
 
   private checksFor(facts: RequestFacts, cost: number): Check[] {
@@ -150,7 +151,11 @@ export class RateLimiter {
   }
 }
 
-function summarise(checks: readonly Check[], verdicts: readonly Verdict[]): RateLimitResult {
+function summarise(
+  checks: readonly Check[],
+  verdicts: readonly Verdict[],
+  consuming: boolean,
+): RateLimitResult {
   let allowed = true;
   let retryAfterSeconds = 0;
   const policies = checks.map(({ policy }, i): PolicyResult => {
@@ -166,7 +171,9 @@ function summarise(checks: readonly Check[], verdicts: readonly Verdict[]): Rate
       limit: policy.limit,
       windowSeconds: policy.windowSeconds,
       allowed: verdict.allowed,
-      remaining: verdict.remaining,
+      // A verdict's `remaining` assumes the request was admitted; a peek admitted nothing.
+      // Costs are whole units in every algorithm, so adding the cost back is exact.
+      remaining: verdict.allowed && !consuming ? verdict.remaining + checks[i]!.cost : verdict.remaining,
       resetSeconds: Math.ceil(verdict.resetMs / 1000),
       retryAfterSeconds: wait,
       shadow,

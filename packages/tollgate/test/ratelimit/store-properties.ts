@@ -17,6 +17,11 @@ export type OpenStore = (clock: () => number) => Promise<RateLimitStore>;
 
 const T0 = 1_800_000_000_000;
 
+/** A store fault must fail the property, not be admitted by a fail-open policy. */
+const rethrow = (error: unknown) => {
+  throw error;
+};
+
 const arbitraryPolicy = (name: string): fc.Arbitrary<Policy> =>
   fc
     .record({
@@ -81,6 +86,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
         store: await open(() => now),
         policies: [policy],
         storeTimeoutMs: 5000,
+        onStoreError: rethrow,
       });
       const admitted: { at: number; cost: number }[] = [];
       for (const { gapMs, cost } of requests) {
@@ -99,7 +105,12 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
     fc.asyncProperty(arbitraryPolicy('p'), arbitraryRequests, async (policy, requests) => {
       let now = T0 + 7;
       const store = await open(() => now);
-      const limiter = new RateLimiter({ store, policies: [policy], storeTimeoutMs: 5000 });
+      const limiter = new RateLimiter({
+        store,
+        policies: [policy],
+        storeTimeoutMs: 5000,
+        onStoreError: rethrow,
+      });
       for (const { gapMs, cost } of requests) {
         now += gapMs;
         const units = Math.min(cost, policy.burst);
@@ -130,6 +141,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
           store: await open(() => now),
           policies: [policy],
           storeTimeoutMs: 5000,
+          onStoreError: rethrow,
         });
         expect((await limiter.check({}, { cost: policy.burst })).allowed).toBe(true);
         now += d;
@@ -158,6 +170,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
           store: await open(() => now),
           policies: set,
           storeTimeoutMs: 5000,
+          onStoreError: rethrow,
         });
         const admitted = new Map<string, { at: number; cost: number }[]>(set.map((p) => [p.name, []]));
         for (const { gapMs, cost } of requests) {

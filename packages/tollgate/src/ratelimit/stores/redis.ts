@@ -28,7 +28,7 @@ export interface RedisStoreOptions {
   unsafeTestClock?: () => number;
 }
 
-/** The client is not connected: answer at once instead of queueing behind a reconnect. */
+/** The client lost its connection: answer at once instead of queueing behind a reconnect. */
 export class StoreUnavailableError extends TollgateError {
   override readonly name = 'StoreUnavailableError';
 }
@@ -103,7 +103,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   private async run(mode: 'consume' | 'peek' | 'refund', checks: readonly Check[]): Promise<Verdict[]> {
     if (checks.length === 0) return [];
-    if (this.redis.status !== 'ready') {
+    if (disconnected.has(this.redis.status)) {
       throw new StoreUnavailableError('ERR_STORE_UNAVAILABLE', `redis client is ${this.redis.status}`);
     }
     const keys: string[] = [];
@@ -132,6 +132,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     });
   }
 }
+
+/** States in which a command would only queue behind a reconnect that may never come. */
+const disconnected = new Set(['reconnecting', 'close', 'end']);
 
 /** Puts per-group verdicts back in the order of the checks. */
 function reorder(checks: readonly Check[], groups: (readonly Check[])[], parts: Verdict[][]): Verdict[] {

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { RateLimiter } from 'tollgate';
+import { RedisRateLimitStore, rateLimitScript } from 'tollgate/redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyPrefix, PrivateRedis, redisUrl } from '../../../../testkit/index.ts';
+import { checkStoreProperties } from './store-properties.ts';
+
+describe('redis store (single node)', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(redisUrl());
+  });
+  afterAll(() => redis.disconnect());
+
+  it('keeps every algorithm property, computed by the Lua twins (fast-check)', async () => {
+    await checkStoreProperties(
+      async (clock) => new RedisRateLimitStore(redis, { prefix: keyPrefix(), unsafeTestClock: clock }),
+      40,
+    );
+  });
+
+  it('admits exactly the limit when 300 requests race on 6 connections, using the server clock', async () => {
+    const clients = Array.from({ length: 6 }, () => new Redis(redisUrl()));
+    const prefix = keyPrefix();
+    const limiters = clients.map(
+      (client) =>
+        new RateLimiter({
+          store: new RedisRateLimitStore(client, { prefix }),
+          policies: [
+            {
+              name: 'tb',
+              algorithm: 'token-bucket',
+              limit: 1,
+              windowSeconds: 3600,
+              burst: 25,
+              subject: ['principal'],
+            },
+            {
+              name: 'sw',
+              algorithm: 'sliding-window',
+              limit: 40,
+              windowSeconds: 3600,
+              subject: ['principal'],
+            },
+          ],
+          storeTimeoutMs: 5000,
+        }),
+    );
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => limiters[i % limiters.length]!.check({ principal: 'acct_race' })),
+    );
+    expect(results.filter((r) => r.allowed)).toHaveLength(25);
+    const denied = results.find((r) => !r.allowed)!;
+    expect(denied.reason).toBe('limited');
+    expect(denied.retryAfterSeconds).toBeGreaterThanOrEqual(3599);
+    for (const client of clients) client.disconnect();
+  });
+
+  it('keeps state under the prefix with a TTL that ends when the counter is empty again', async () => {
+    const prefix = keyPrefix();
+    const limiter = new RateLimiter({
+      store: new RedisRateLimitStore(redis, { prefix }),
+      policies: [
+        {
+          name: 'fw',
+          algorithm: 'fixed-window',
+          limit: 5,
+          windowSeconds: 30,
+          subject: ['principal', 'route'],
+        },
+      ],
+    });
+    await limiter.check({ principal: 'a{b}c', route: 'POST /x' });
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys).toEqual([`${prefix}{principal=a%7bb%7dc}fw:principal=a%7bb%7dc|route=POST /x|`]);
+    const ttl = await redis.pttl(keys[0]!);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+  });
+
+  it('ships a script whose SHA1 is what the server computes', async () => {
+    expect(await redis.script('LOAD', rateLimitScript.source)).toBe(rateLimitScript.sha);
+    expect(rateLimitScript.sha).toBe(createHash('sha1').update(rateLimitScript.source).digest('hex'));
+  });
+
+  it('falls back to EVAL when the server has lost its script cache (NOSCRIPT)', async () => {
+    const server = await PrivateRedis.start();
+    const client = new Redis(server.url);
+    const limiter = new RateLimiter({
+      store: new RedisRateLimitStore(client),
+      policies: [{ name: 'g', algorithm: 'gcra', limit: 3, windowSeconds: 60 }],
+    });
+    expect((await limiter.check({})).allowed).toBe(true);
+    await client.script('FLUSH');
+    expect(Number(await client.script('EXISTS', rateLimitScript.sha).then((r) => (r as number[])[0]))).toBe(
+      0,
+    );
+    expect((await limiter.check({})).policies[0]!.remaining).toBe(1);
+    client.disconnect();
+    await server.dispose();
+  });
+});
