@@ -1,0 +1,100 @@
+import { definePolicy, MemoryRateLimitStore, RateLimiter, TollgateError } from 'tollgate';
+import { describe, expect, it } from 'vitest';
+
+const at = (now: number) => new MemoryRateLimitStore({ now: () => now });
+
+describe('RateLimiter', () => {
+  it('counts a shadow policy and reports it, but never rejects for it', async () => {
+    const limiter = new RateLimiter({
+      store: at(0),
+      policies: [
+        { name: 'real', algorithm: 'fixed-window', limit: 10, windowSeconds: 60 },
+        { name: 'trial', algorithm: 'fixed-window', limit: 2, windowSeconds: 60, mode: 'shadow' },
+      ],
+    });
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await limiter.check({}));
+    expect(results.every((r) => r.allowed && r.reason === 'allowed')).toBe(true);
+    const trial = results[3]!.policies.find((p) => p.name === 'trial')!;
+    expect(trial).toMatchObject({ shadow: true, allowed: false, remaining: 0 });
+    expect(results[3]!.policies.find((p) => p.name === 'real')!.remaining).toBe(6);
+  });
+
+  it('skips a policy whose subject the request lacks (no principal before authentication)', async () => {
+    const limiter = new RateLimiter({
+      store: at(0),
+      policies: [
+        { name: 'ip', algorithm: 'gcra', limit: 5, windowSeconds: 1, subject: ['ip'] },
+        { name: 'user', algorithm: 'gcra', limit: 5, windowSeconds: 1, subject: ['principal'] },
+      ],
+    });
+    const result = await limiter.check({ ip: '127.0.0.1' });
+    expect(result.policies.map((p) => p.name)).toEqual(['ip']);
+    expect(await limiter.check({})).toEqual({
+      allowed: true,
+      reason: 'allowed',
+      retryAfterSeconds: 0,
+      policies: [],
+    });
+  });
+
+  it('keeps subjects apart, including values that try to forge a separator', async () => {
+    const limiter = new RateLimiter({
+      store: at(0),
+      policies: [
+        {
+          name: 'pr',
+          algorithm: 'fixed-window',
+          limit: 1,
+          windowSeconds: 60,
+          subject: ['principal', 'route'],
+        },
+      ],
+    });
+    expect((await limiter.check({ principal: 'a|route=b', route: 'c' })).allowed).toBe(true);
+    expect((await limiter.check({ principal: 'a', route: 'b|route=c' })).allowed).toBe(true);
+    expect((await limiter.check({ principal: 'a', route: 'b|route=c' })).allowed).toBe(false);
+  });
+
+  it('reports the longest wait among the enforcing policies that deny', async () => {
+    const limiter = new RateLimiter({
+      store: at(10_000),
+      policies: [
+        { name: 'second', algorithm: 'fixed-window', limit: 1, windowSeconds: 1 },
+        { name: 'minute', algorithm: 'fixed-window', limit: 1, windowSeconds: 60 },
+      ],
+    });
+    await limiter.check({});
+    const denied = await limiter.check({});
+    expect(denied).toMatchObject({ allowed: false, reason: 'limited', retryAfterSeconds: 50 });
+    expect(denied.policies.map((p) => p.retryAfterSeconds)).toEqual([1, 50]);
+  });
+
+  it('rejects impossible policies and costs with stable error codes', async () => {
+    const bad = (options: Parameters<typeof definePolicy>[0]) => () => definePolicy(options);
+    expect(bad({ name: 'x', algorithm: 'gcra', limit: 0, windowSeconds: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_POLICY_INVALID' }),
+    );
+    expect(bad({ name: 'x y', algorithm: 'gcra', limit: 1, windowSeconds: 1 })).toThrow(TollgateError);
+    expect(bad({ name: 'x', algorithm: 'fixed-window', limit: 1, windowSeconds: 1, burst: 5 })).toThrow(
+      /burst/,
+    );
+    expect(bad({ name: 'x', algorithm: 'gcra', limit: 1, windowSeconds: 0.0001 })).toThrow(/windowSeconds/);
+    expect(
+      () =>
+        new RateLimiter({
+          store: at(0),
+          policies: [
+            { name: 'x', algorithm: 'gcra', limit: 1, windowSeconds: 1 },
+            { name: 'x', algorithm: 'gcra', limit: 2, windowSeconds: 1 },
+          ],
+        }),
+    ).toThrow(/unique/);
+    const limiter = new RateLimiter({
+      store: at(0),
+      policies: [{ name: 'x', algorithm: 'gcra', limit: 3, windowSeconds: 1 }],
+    });
+    await expect(limiter.check({}, { cost: 4 })).rejects.toMatchObject({ code: 'ERR_COST_EXCEEDS_LIMIT' });
+    await expect(limiter.check({}, { cost: 1.5 })).rejects.toMatchObject({ code: 'ERR_COST_INVALID' });
+  });
+});
