@@ -157,9 +157,11 @@ async function run(
     const left = deadlineAt - now();
     if (delay >= left) {
       const why =
-        asked !== undefined && asked >= delay
-          ? `the server asked to wait ${asked} ms (Retry-After / RateLimit), past the deadline (${Math.max(0, left)} ms left)`
-          : `the next backoff of ${Math.round(delay)} ms would pass the deadline (${Math.max(0, left)} ms left)`;
+        left <= 0
+          ? `the deadline of ${deadline} ms passed, the last attempt ending with ${describe(result)}`
+          : asked !== undefined && asked >= delay
+            ? `the server asked to wait ${asked} ms (Retry-After / RateLimit), past the deadline (${Math.max(0, left)} ms left)`
+            : `the next backoff of ${Math.round(delay)} ms would pass the deadline (${Math.max(0, left)} ms left)`;
       throw fail('RETRY_DEADLINE_EXCEEDED', why, last);
     }
     if (host.budget && !host.budget.tryRetry()) {

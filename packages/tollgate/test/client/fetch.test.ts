@@ -1,4 +1,4 @@
-import { createRetryClient, RetryError, type RetryOptions } from 'tollgate/client';
+import { createRetryClient, RetryError, type RetryEvent, type RetryOptions } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drop, type FaultServer, freePort, reply, startFaultServer } from './fault-server.ts';
 
@@ -156,5 +156,27 @@ describe('retry client over real HTTP', () => {
     expect(error.attempts.slice(0, 3).every((a) => a.delay !== undefined)).toBe(true);
     expect(await error.response?.json()).toEqual({ title: 'down' });
     expect(gaveUp).toEqual([error]);
+  });
+
+  it('tells onRetry why, after which attempt, how long it waits, and with which key', async () => {
+    const events: RetryEvent[] = [];
+    server = await startFaultServer((_seen, res, req) => {
+      if (server!.seen.length === 1) return drop(req);
+      if (server!.seen.length === 2) return reply(res, 429, {}, { 'retry-after': '0' });
+      reply(res, 201);
+    });
+    const client = createRetryClient({ ...quick, random: () => 0.5, onRetry: (event) => events.push(event) });
+    const { idempotencyKey } = await client.request(`${server.url}/x`, { method: 'POST' });
+    expect(events).toEqual([
+      {
+        url: `${server.url}/x`,
+        method: 'POST',
+        attempt: 1,
+        reason: 'connection_lost',
+        delay: 0.5,
+        idempotencyKey,
+      },
+      { url: `${server.url}/x`, method: 'POST', attempt: 2, reason: 'status_429', delay: 1, idempotencyKey },
+    ]);
   });
 });

@@ -73,6 +73,7 @@ describe('waiting as the server asks', () => {
     const client = createRetryClient({ deadline: 50, attemptTimeout: 10_000 });
     const error = (await client.fetch(`${server.url}/x`).catch((e: unknown) => e)) as RetryError;
     expect(error.code).toBe('RETRY_DEADLINE_EXCEEDED');
+    expect(error.message).toContain('the deadline of 50 ms passed');
     expect(error.attempts[0]!.result).toMatchObject({ code: 'ATTEMPT_TIMEOUT' });
   });
 });

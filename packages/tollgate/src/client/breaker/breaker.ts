@@ -65,6 +65,7 @@ export class CircuitBreaker {
     this.#probes = probes;
   }
 
+  /** Where the circuit is now. */
   get state(): BreakerState {
     return this.#state;
   }
@@ -83,6 +84,7 @@ export class CircuitBreaker {
     return { probe: true };
   }
 
+  /** The call succeeded: counted while closed; a probe's success closes the circuit. */
   success(admission: Admission): void {
     if (this.#state.name === 'closed') this.#policy.success(this.now());
     else if (admission.probe && this.#state.name === 'half-open') {
@@ -91,6 +93,7 @@ export class CircuitBreaker {
     }
   }
 
+  /** The call failed: counted while closed (may open the circuit); a probe's failure reopens it. */
   failure(admission: Admission): void {
     if (this.#state.name === 'closed') {
       if (this.#policy.failure(this.now())) this.#move({ name: 'open', since: this.now() });
