@@ -53,6 +53,8 @@ export interface BeginOptions extends RouteOptions {
   readonly store?: IdempotencyStore;
 }
 
+const noOptions: BeginOptions = {};
+
 /**
  * The idempotency state machine. Stores only make small primitives atomic; deciding between
  * new, replay, mismatch and in-flight, applying the outcome policy and shaping replays all
@@ -73,12 +75,13 @@ export class IdempotencyEngine {
     this.settings = engineSettings(options);
   }
 
-  async begin(request: BeginRequest, options: BeginOptions = {}): Promise<BeginResult> {
-    const settings = routeSettings(this.settings, options);
+  async begin(request: BeginRequest, options: BeginOptions = noOptions): Promise<BeginResult> {
+    const settings =
+      options === noOptions ? this.settings : { ...this.settings, ...routeSettings(this.settings, options) };
     const store = options.store ?? this.settings.store;
     const scope = scopeHash(request, request.key);
     const { clock } = this.settings;
-    const deadline = clock.now() + settings.waitMs;
+    const deadline = settings.waitMs > 0 ? clock.now() + settings.waitMs : 0;
     for (;;) {
       const claimed = await store.claim({
         scope,
@@ -94,8 +97,9 @@ export class IdempotencyEngine {
         return { status: BeginStatus.New, claim, checkpoint: claimed.checkpoint };
       }
       const answer = this.answer(claimed.record, request.fingerprint);
+      if (answer.status !== BeginStatus.InFlight || settings.waitMs <= 0) return answer;
       const remaining = deadline - clock.now();
-      if (answer.status !== BeginStatus.InFlight || remaining <= 0) return answer;
+      if (remaining <= 0) return answer;
       await clock.sleep(Math.min(settings.waitPollMs, remaining));
     }
   }

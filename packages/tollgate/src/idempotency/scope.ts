@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Whose request, to which route: with the key, the scope under which a record is stored. */
 export interface Scope {
@@ -15,9 +15,9 @@ export interface Scope {
  * never reaches storage or logs.
  */
 export function scopeHash(scope: Scope, key: string): string {
-  const hash = createHash('sha256').update('tollgate-idempotency-scope-v1');
+  let text = 'tollgate-idempotency-scope-v1';
   for (const part of [scope.principal, scope.method.toUpperCase(), scope.route, key]) {
-    hash.update(`\n${Buffer.byteLength(part)}:`).update(part);
+    text += `\n${Buffer.byteLength(part)}:${part}`;
   }
-  return hash.digest('hex');
+  return hash('sha256', text, 'hex');
 }

@@ -69,6 +69,27 @@ describe('tiered store: PostgreSQL decides, Redis replays', () => {
     redis.disconnect();
   });
 
+  it('serves concurrent replays of different keys, read together, each its own response', async () => {
+    const redis = client(server.url);
+    const counted = counting(truth);
+    const engine = new IdempotencyEngine({
+      store: new TieredIdempotencyStore({ truth: counted, redis, prefix: keyPrefix() }),
+    });
+    const reqs = Array.from({ length: 20 }, () => request());
+    for (const [i, req] of reqs.entries()) {
+      await claimOf(await engine.begin(req)).claim.complete({ status: 200 + i, body: `body ${i}` });
+    }
+    const before = counted.claims;
+    const replays = await Promise.all([...reqs, ...reqs].map((req) => engine.begin(req)));
+    expect(counted.claims).toBe(before);
+    for (const [i, replay] of replays.entries()) {
+      if (replay.status !== 'replay') throw new Error(replay.status);
+      expect(replay.response.status).toBe(200 + (i % 20));
+      expect(Buffer.from(replay.response.body).toString()).toBe(`body ${i % 20}`);
+    }
+    redis.disconnect();
+  });
+
   it('keeps claiming and replaying from PostgreSQL, promptly, while Redis is down', async () => {
     const outage = await PrivateRedis.start();
     const redis = client(outage.url);

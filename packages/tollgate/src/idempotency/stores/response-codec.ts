@@ -29,24 +29,52 @@ export function responseFromText(text: string): StoredResponse {
 }
 
 /**
- * A completed record as one binary value: a JSON line (fingerprint and response head), then the
- * body's raw bytes — one `GET` and no base64 on the replay path.
+ * A completed record as one binary value read with one `GET`, no JSON and no base64:
+ * `u16 status, u8 body omitted, u16 fingerprint length, fingerprint, u16 header count,
+ * (u16 name length, name, u32 value length, value)…, body`, lengths in bytes, text in UTF-8.
  */
 export function completedToBytes(fingerprint: string, response: StoredResponse): Buffer {
-  const head = JSON.stringify({
-    f: fingerprint,
-    s: response.status,
-    h: response.headers,
-    o: response.bodyOmitted,
-  });
-  return Buffer.concat([Buffer.from(`${head}\n`, 'utf8'), response.body]);
+  const parts: Buffer[] = [];
+  const head = Buffer.alloc(5);
+  head.writeUInt16BE(response.status, 0);
+  head.writeUInt8(response.bodyOmitted ? 1 : 0, 2);
+  head.writeUInt16BE(Buffer.byteLength(fingerprint), 3);
+  parts.push(head, Buffer.from(fingerprint, 'utf8'), u16(response.headers.length));
+  for (const [name, value] of response.headers) {
+    const valueLength = Buffer.alloc(4);
+    valueLength.writeUInt32BE(Buffer.byteLength(value), 0);
+    parts.push(
+      u16(Buffer.byteLength(name)),
+      Buffer.from(name, 'utf8'),
+      valueLength,
+      Buffer.from(value, 'utf8'),
+    );
+  }
+  parts.push(Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength));
+  return Buffer.concat(parts);
 }
 
 export function completedFromBytes(bytes: Buffer): { fingerprint: string; response: StoredResponse } {
-  const newline = bytes.indexOf(10);
-  const head = JSON.parse(bytes.toString('utf8', 0, newline)) as ResponseHead & { f: string };
-  return {
-    fingerprint: head.f,
-    response: { status: head.s, headers: head.h, bodyOmitted: head.o, body: bytes.subarray(newline + 1) },
-  };
+  const status = bytes.readUInt16BE(0);
+  const bodyOmitted = bytes[2] === 1;
+  let at = 5 + bytes.readUInt16BE(3);
+  const fingerprint = bytes.toString('utf8', 5, at);
+  const count = bytes.readUInt16BE(at);
+  at += 2;
+  const headers: [string, string][] = [];
+  for (let i = 0; i < count; i++) {
+    const nameEnd = at + 2 + bytes.readUInt16BE(at);
+    const name = bytes.toString('utf8', at + 2, nameEnd);
+    const valueEnd = nameEnd + 4 + bytes.readUInt32BE(nameEnd);
+    headers.push([name, bytes.toString('utf8', nameEnd + 4, valueEnd)]);
+    at = valueEnd;
+  }
+  if (at > bytes.length) throw new RangeError('A cached completion is truncated.');
+  return { fingerprint, response: { status, headers, bodyOmitted, body: bytes.subarray(at) } };
+}
+
+function u16(n: number): Buffer {
+  const buffer = Buffer.alloc(2);
+  buffer.writeUInt16BE(n, 0);
+  return buffer;
 }

@@ -1,6 +1,8 @@
 import type { RedisClient } from '../../redis/script.ts';
 import { type Checkpoint, RecordState, type StoredResponse } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
+import { CoalescedGet } from './coalesced-get.ts';
+import { Deadline } from './deadline.ts';
 import { completedFromBytes, completedToBytes } from './response-codec.ts';
 
 /** Options of {@link TieredIdempotencyStore}. */
@@ -15,8 +17,9 @@ export interface TieredIdempotencyStoreOptions {
    */
   readonly prefix?: string;
   /**
-   * How long a replay waits for Redis before asking the truth instead, in ms. A slow or dead
-   * Redis costs at most this much per request, never a hung request.
+   * How long a replay waits for Redis before asking the truth instead, in ms (the wait ends
+   * between this and twice this). A slow or dead Redis costs a request at most that, never a
+   * hung request.
    * @default 50
    */
   readonly redisTimeoutMs?: number;
@@ -25,7 +28,7 @@ export interface TieredIdempotencyStoreOptions {
 /**
  * PostgreSQL decides, Redis remembers answers. Every claim, fence check and completion goes to
  * the truth; a completed response is copied to Redis after the truth has committed it, so a
- * replay costs one Redis `GET`. Redis holds nothing but completed responses: when it fails,
+ * replay costs one Redis read (concurrent replays share one `MGET`). Redis holds nothing but completed responses: when it fails,
  * times out or comes back empty, requests fall through to the truth, and no answer from Redis
  * can ever grant a claim — losing it never allows a second effect. Misses refill the cache.
  */
@@ -33,17 +36,20 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   private readonly truth: IdempotencyStore;
   private readonly redis: RedisClient;
   private readonly prefix: string;
-  private readonly timeoutMs: number;
+  private readonly deadline: Deadline;
+  private readonly reads: CoalescedGet;
 
   constructor(options: TieredIdempotencyStoreOptions) {
     this.truth = options.truth;
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'tollgate:idem-replay:';
-    this.timeoutMs = options.redisTimeoutMs ?? 50;
+    this.deadline = new Deadline(options.redisTimeoutMs ?? 50);
+    this.reads = new CoalescedGet(options.redis);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const cached = await this.cached(request.scope);
+    const bytes = await this.deadline.within(this.reads.get(this.prefix + request.scope));
+    const cached = bytes === null ? null : decoded(bytes);
     if (cached !== null) {
       const { fingerprint, response } = cached;
       const view = {
@@ -88,12 +94,6 @@ export class TieredIdempotencyStore implements IdempotencyStore {
     return this.truth.sweep(limit);
   }
 
-  /** The cached completion, or null on a miss, an error or a timeout. */
-  private async cached(scope: string): Promise<{ fingerprint: string; response: StoredResponse } | null> {
-    const bytes = await this.withDeadline(this.redis.getBuffer(this.prefix + scope));
-    return bytes ? completedFromBytes(bytes) : null;
-  }
-
   /** Best effort: a failed write only means the next replay asks the truth. */
   private async cache(
     scope: string,
@@ -102,15 +102,17 @@ export class TieredIdempotencyStore implements IdempotencyStore {
     ttlMs: number,
   ): Promise<void> {
     const value = completedToBytes(fingerprint, response);
-    await this.withDeadline(this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))));
+    await this.deadline.within(
+      this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))),
+    );
   }
+}
 
-  private withDeadline<T>(pending: Promise<T>): Promise<T | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(resolve, this.timeoutMs, null);
-    });
-    const settled = pending.catch(() => null);
-    return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+/** A cached completion, or null when the value is not one (then the truth answers). */
+function decoded(bytes: Buffer): ReturnType<typeof completedFromBytes> | null {
+  try {
+    return completedFromBytes(bytes);
+  } catch {
+    return null;
   }
 }
