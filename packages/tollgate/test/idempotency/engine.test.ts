@@ -1,0 +1,90 @@
+import { IdempotencyEngine, MemoryIdempotencyStore, Outcome, Sweeper } from 'tollgate/idempotency';
+import { describe, expect, it } from 'vitest';
+import { claimOf, request } from './contract.ts';
+import { ManualClock } from './manual-clock.ts';
+
+describe('the engine over the memory store', () => {
+  it('never stores set-cookie, date or rate-limit headers, even when a route allow-lists them', async () => {
+    const engine = new IdempotencyEngine({
+      store: new MemoryIdempotencyStore(),
+      replayHeaders: ['Content-Type', 'X-Payment-Id', 'Set-Cookie', 'Date', 'RateLimit', 'Retry-After'],
+    });
+    const req = request();
+    const { claim } = claimOf(await engine.begin(req));
+    const headers = new Headers({
+      'content-type': 'application/json',
+      'x-payment-id': 'p_1',
+      etag: '"v1"',
+      'set-cookie': 'a=b',
+      date: 'now',
+      ratelimit: 'x',
+      'retry-after': '1',
+    });
+    await claim.complete({ status: 201, headers, body: '{}' });
+    expect(await engine.begin(req)).toMatchObject({
+      status: 'replay',
+      response: {
+        headers: [
+          ['content-type', 'application/json'],
+          ['x-payment-id', 'p_1'],
+          ['idempotent-replayed', 'true'],
+        ],
+      },
+    });
+  });
+
+  it('follows a custom outcome policy', async () => {
+    const engine = new IdempotencyEngine({
+      store: new MemoryIdempotencyStore(),
+      outcome: (status) => (status === 404 ? Outcome.Release : Outcome.Store),
+    });
+    const req = request();
+    expect(await claimOf(await engine.begin(req)).claim.complete({ status: 404 })).toEqual({
+      ok: true,
+      outcome: 'release',
+    });
+    expect(await claimOf(await engine.begin(req)).claim.complete({ status: 503 })).toMatchObject({
+      outcome: 'store',
+    });
+    expect(await engine.begin(req)).toMatchObject({ status: 'replay', response: { status: 503 } });
+  });
+
+  it('bounds a wait by the injected clock, then answers in-flight with the lease left', async () => {
+    const clock = new ManualClock();
+    const engine = new IdempotencyEngine({
+      store: new MemoryIdempotencyStore({ clock }),
+      clock,
+      leaseMs: 10_000,
+    });
+    const req = request();
+    claimOf(await engine.begin(req));
+    expect(await engine.begin(req, { waitMs: 3_000, waitPollMs: 500 })).toEqual({
+      status: 'in-flight',
+      retryAfter: 7,
+    });
+    clock.advance(6_500);
+    expect(await engine.begin(req)).toEqual({ status: 'in-flight', retryAfter: 1 });
+    clock.advance(500);
+    expect((await engine.begin(req)).status).toBe('new');
+  });
+
+  it('sweeps expired records in the background, batch by batch', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryIdempotencyStore({ clock });
+    const engine = new IdempotencyEngine({ store, clock, ttlMs: 1_000 });
+    const sweeps: number[] = [];
+    const counting = Object.create(store) as MemoryIdempotencyStore;
+    counting.sweep = async (limit) => {
+      const swept = await store.sweep(limit);
+      sweeps.push(swept);
+      return swept;
+    };
+    for (let i = 0; i < 5; i++) await claimOf(await engine.begin(request())).claim.complete({ status: 201 });
+    clock.advance(1_001);
+    const sweeper = new Sweeper(counting, { intervalMs: 5, batchSize: 2 });
+    sweeper.start();
+    while (sweeps.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    await sweeper.stop();
+    expect(sweeps.slice(0, 3)).toEqual([2, 2, 1]);
+  });
+});
