@@ -8,11 +8,65 @@ export class StoreTimeoutError extends TollgateError {
   }
 }
 
-/** Settles with `work`, or rejects with StoreTimeoutError once `ms` have passed. */
-export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(ms)), ms);
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+interface Pending {
+  readonly expiresAt: number;
+  settled: boolean;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * Deadlines for calls that all share one timeout. A timer per call costs more than a fast
+ * store call itself, so one timer serves them all: calls join a queue in the order their
+ * deadlines fall, and the timer wakes for the oldest unsettled one.
+ */
+export class Deadline {
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly ms: number) {}
+
+  /** Settles with `work`, or rejects with StoreTimeoutError once `ms` have passed. */
+  guard<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { expiresAt: performance.now() + this.ms, settled: false, reject };
+      this.queue.push(pending);
+      this.timer ??= setTimeout(this.expire, this.ms);
+      work.then(
+        (value) => {
+          pending.settled = true;
+          resolve(value);
+        },
+        (error: unknown) => {
+          pending.settled = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    while (this.head < this.queue.length) {
+      const pending = this.queue[this.head]!;
+      if (!pending.settled && pending.expiresAt > now) break;
+      this.head++;
+      if (!pending.settled) {
+        pending.settled = true;
+        pending.reject(new StoreTimeoutError(this.ms));
+      }
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      return;
+    }
+    if (this.head > 1024) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    this.timer = setTimeout(this.expire, Math.max(1, this.queue[this.head]!.expiresAt - now));
+    this.timer.unref();
+  };
 }

@@ -1,14 +1,7 @@
 import { TollgateError } from '../errors.ts';
 import type { Verdict } from './algorithm.ts';
-import { withDeadline } from './deadline.ts';
-import {
-  type Counter,
-  counterFor,
-  definePolicy,
-  type Policy,
-  type PolicyOptions,
-  type RequestFacts,
-} from './policy.ts';
+import { Deadline } from './deadline.ts';
+import { definePolicy, type Policy, type PolicyOptions, type RequestFacts, subjectOf } from './policy.ts';
 import type { Check, RateLimitStore } from './store.ts';
 
 /** One policy's part of a decision. */
@@ -77,12 +70,12 @@ export class StoreReplyError extends TollgateError {
 export class RateLimiter {
   readonly policies: readonly Policy[];
   private readonly store: RateLimitStore;
-  private readonly storeTimeoutMs: number;
+  private readonly deadline: Deadline;
   private readonly onStoreError: ((error: unknown) => void) | undefined;
 
   constructor(options: RateLimiterOptions) {
     this.store = options.store;
-    this.storeTimeoutMs = options.storeTimeoutMs ?? 100;
+    this.deadline = new Deadline(options.storeTimeoutMs ?? 100);
     this.onStoreError = options.onStoreError;
     this.policies = options.policies.map((policy) => ('windowMs' in policy ? policy : definePolicy(policy)));
     const names = new Set(this.policies.map((policy) => policy.name));
@@ -104,7 +97,7 @@ export class RateLimiter {
   /** Gives `cost` back to every applicable policy, e.g. for a request that should not count. */
   async refund(facts: RequestFacts, options: { cost?: number } = {}): Promise<void> {
     const checks = this.checksFor(facts, options.cost ?? 1);
-    if (checks.length > 0) await withDeadline(this.store.refund(checks), this.storeTimeoutMs);
+    if (checks.length > 0) await this.guard(this.store.refund(checks));
   }
 
   private async run(
@@ -117,7 +110,7 @@ export class RateLimiter {
     if (checks.length === 0) return { allowed: true, reason: 'allowed', retryAfterSeconds: 0, policies: [] };
     let verdicts: Verdict[];
     try {
-      verdicts = await withDeadline(call(checks), this.storeTimeoutMs);
+      verdicts = await this.guard(call(checks));
       if (verdicts.length !== checks.length) {
         throw new StoreReplyError(
           'ERR_STORE_REPLY',
@@ -131,21 +124,25 @@ export class RateLimiter {
     return summarise(checks, verdicts, consuming);
   }
 
+  private guard<T>(work: Promise<T>): Promise<T> {
+    return this.store.inProcess ? work : this.deadline.guard(work);
+  }
+
   private checksFor(facts: RequestFacts, cost: number): Check[] {
     if (!Number.isSafeInteger(cost) || cost < 1) {
       throw new TollgateError('ERR_COST_INVALID', `cost must be a positive integer, got ${cost}`);
     }
     const checks: Check[] = [];
     for (const policy of this.policies) {
-      const counter: Counter | undefined = counterFor(policy, facts);
-      if (counter === undefined) continue;
+      const subject = subjectOf(policy, facts);
+      if (subject === undefined) continue;
       if (cost > policy.burst) {
         throw new TollgateError(
           'ERR_COST_EXCEEDS_LIMIT',
           `cost ${cost} can never be admitted by policy "${policy.name}" (capacity ${policy.burst})`,
         );
       }
-      checks.push({ ...counter, cost });
+      checks.push({ policy, subject, cost });
     }
     return checks;
   }

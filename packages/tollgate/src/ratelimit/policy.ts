@@ -113,34 +113,26 @@ export function definePolicy(options: PolicyOptions): Policy {
   };
 }
 
-/** A policy's counter for one request. */
-export interface Counter {
-  readonly policy: Policy;
-  /** Unique per policy and subject value. */
-  readonly key: string;
-  /**
-   * The Redis Cluster hash tag: the subject's first part, so that every policy counting the
-   * same principal (alone, or with a route) lands in one slot and is checked by one script.
-   */
-  readonly tag: string;
-}
-
-/** The counter `policy` uses for `facts`, or `undefined` when the request lacks a subject part. */
-export function counterFor(policy: Policy, facts: RequestFacts): Counter | undefined {
-  if (policy.subject.length === 0) return { policy, key: `${policy.name}:*`, tag: '*' };
-  let key = `${policy.name}:`;
-  let tag = '';
-  for (const part of policy.subject) {
+/**
+ * Which counter of `policy` a request uses: `*` for a global policy, else the subject's
+ * values in order, joined by `|` (values are escaped so they cannot forge a separator or
+ * close a Redis hash tag). `undefined` when the request lacks a part the policy needs.
+ * A single-part subject is the caller's own string, so an in-process store can look it up
+ * without building (and hashing) a new string.
+ */
+export function subjectOf(policy: Policy, facts: RequestFacts): string | undefined {
+  const parts = policy.subject;
+  if (parts.length === 0) return '*';
+  let subject: string | undefined;
+  for (const part of parts) {
     const value = facts[part];
     if (value === undefined || value === '') return undefined;
-    const encoded = `${part}=${encodeSubjectValue(value)}`;
-    if (tag === '') tag = encoded;
-    key += `${encoded}|`;
+    const encoded = reserved.test(value) ? value.replace(reservedAll, percentEncode) : value;
+    subject = subject === undefined ? encoded : `${subject}|${encoded}`;
   }
-  return { policy, key, tag };
+  return subject;
 }
 
-/** Keeps values from closing a Redis hash tag or forging a separator. */
-function encodeSubjectValue(value: string): string {
-  return /[%{}|=]/.test(value) ? value.replace(/[%{}|=]/g, (c) => `%${c.charCodeAt(0).toString(16)}`) : value;
-}
+const reserved = /[%{}|]/;
+const reservedAll = /[%{}|]/g;
+const percentEncode = (c: string) => `%${c.charCodeAt(0).toString(16)}`;

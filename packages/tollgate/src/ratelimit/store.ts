@@ -1,8 +1,11 @@
 import type { Verdict } from './algorithm.ts';
-import type { Counter } from './policy.ts';
+import type { Policy } from './policy.ts';
 
 /** One counter of one request, as a store sees it. */
-export interface Check extends Counter {
+export interface Check {
+  readonly policy: Policy;
+  /** The counter within the policy (see `subjectOf`). */
+  readonly subject: string;
   readonly cost: number;
 }
 
@@ -11,6 +14,11 @@ export interface Check extends Counter {
  * all-or-nothing: when any enforcing check is denied, nothing at all is consumed.
  */
 export interface RateLimitStore {
+  /**
+   * `true` for a store inside this process, which answers before the next tick and so
+   * cannot miss a deadline; the limiter guards every call of the others with one.
+   */
+  readonly inProcess: boolean;
   /** Decides every check at once and consumes them only if no enforcing check is denied. */
   consume(checks: readonly Check[]): Promise<Verdict[]>;
   /** The verdicts `consume` would give, consuming nothing. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RateLimiter } from 'tollgate';
+import { algorithmNames, RateLimiter } from 'tollgate';
 import { RedisRateLimitStore, rateLimitScript } from 'tollgate/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyPrefix, PrivateRedis, redisUrl } from '../../../../testkit/index.ts';
@@ -73,15 +73,21 @@ describe('redis store (single node)', () => {
     });
     await limiter.check({ principal: 'a{b}c', route: 'POST /x' });
     const keys = await redis.keys(`${prefix}*`);
-    expect(keys).toEqual([`${prefix}{principal=a%7bb%7dc}fw:principal=a%7bb%7dc|route=POST /x|`]);
+    expect(keys).toEqual([`${prefix}{a%7bb%7dc}fw:a%7bb%7dc|POST /x`]);
     const ttl = await redis.pttl(keys[0]!);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(30_000);
   });
 
-  it('ships a script whose SHA1 is what the server computes', async () => {
-    expect(await redis.script('LOAD', rateLimitScript.source)).toBe(rateLimitScript.sha);
-    expect(rateLimitScript.sha).toBe(createHash('sha1').update(rateLimitScript.source).digest('hex'));
+  it('ships scripts whose SHA1 is what the server computes, one per algorithm set', async () => {
+    const sets = [['gcra'], ['fixed-window', 'token-bucket'], [...algorithmNames]] as const;
+    for (const set of sets) {
+      const script = rateLimitScript(set);
+      expect(await redis.script('LOAD', script.source)).toBe(script.sha);
+      expect(script.sha).toBe(createHash('sha1').update(script.source).digest('hex'));
+      expect(rateLimitScript([...set].reverse())).toBe(script);
+    }
+    expect(rateLimitScript(['gcra']).source).not.toContain("algorithms['token-bucket']");
   });
 
   it('falls back to EVAL when the server has lost its script cache (NOSCRIPT)', async () => {
@@ -93,9 +99,9 @@ describe('redis store (single node)', () => {
     });
     expect((await limiter.check({})).allowed).toBe(true);
     await client.script('FLUSH');
-    expect(Number(await client.script('EXISTS', rateLimitScript.sha).then((r) => (r as number[])[0]))).toBe(
-      0,
-    );
+    expect(
+      Number(await client.script('EXISTS', rateLimitScript(['gcra']).sha).then((r) => (r as number[])[0])),
+    ).toBe(0);
     expect((await limiter.check({})).policies[0]!.remaining).toBe(1);
     client.disconnect();
     await server.dispose();

@@ -116,7 +116,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
         const units = Math.min(cost, policy.burst);
         const result = await limiter.check({}, { cost: units });
         if (result.allowed) continue;
-        const waitMs = (await store.peek([{ policy, key: 'p:*', tag: '*', cost: units }]))[0]!.retryAfterMs;
+        const waitMs = (await store.peek([{ policy, subject: '*', cost: units }]))[0]!.retryAfterMs;
         expect(waitMs).toBeGreaterThan(0);
         expect(result.retryAfterSeconds).toBe(Math.ceil(waitMs / 1000));
         const at = now;

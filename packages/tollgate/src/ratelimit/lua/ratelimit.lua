@@ -1,14 +1,15 @@
 -- All-or-nothing rate limiting over every counter of one request, in one round trip.
--- Prepended at load time: `local algorithms = {}` and the algorithm files (token-bucket.lua…).
+-- Prepended at load time: `local algorithms = {}` and the files of the algorithms the
+-- request's policies use (token-bucket.lua…), so a script defines nothing it will not run.
 --
 -- KEYS: one counter per check (all in one hash slot on a cluster).
 -- ARGV[1]: 'consume' | 'peek' | 'refund'
 -- ARGV[2]: '' to use the server clock (TIME); a millisecond timestamp only in tests
 -- ARGV[3 + 6·(i−1) …]: algorithm, limit, windowMs, burst, cost, enforce (1 | 0) of check i
 -- Returns {now, allowed₁, remaining₁, resetMs₁, retryAfterMs₁, allowed₂, …}.
--- State is kept as "a b c" integers, expiring when the counter is back to empty.
-
-if redis.replicate_commands then redis.replicate_commands() end
+-- State is three integers packed as little-endian doubles (exact below 2^53), expiring when
+-- the counter is back to empty. Scripts replicate by effects (the default since Redis 5),
+-- so reading TIME before writing is safe.
 
 local mode = ARGV[1]
 local now
@@ -20,20 +21,16 @@ else
 end
 
 local function read(key)
-  local s = { 0, 0, 0 }
   local value = redis.call('GET', key)
   if value then
-    local i = 1
-    for number in string.gmatch(value, '%S+') do
-      s[i] = tonumber(number)
-      i = i + 1
-    end
+    local a, b, c = struct.unpack('<ddd', value)
+    return { a, b, c }
   end
-  return s
+  return { 0, 0, 0 }
 end
 
 local function encode(s)
-  return string.format('%d %d %d', s[1], s[2], s[3])
+  return struct.pack('<ddd', s[1], s[2], s[3])
 end
 
 local out = { now }

@@ -8,8 +8,8 @@ const expiresSlot = 3;
 
 export interface MemoryStoreOptions {
   /**
-   * The most keys held at once. At the cap the least recently touched key is dropped even
-   * if it is not idle yet, which forgets that subject's usage: size it above the number of
+   * The most keys held at once. At the cap the key under the clock hand is dropped even if
+   * it is not idle yet, which forgets that subject's usage: size it above the number of
    * subjects active within your longest window.
    * @default 1_000_000
    */
@@ -21,20 +21,30 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
+/** One policy's counters: subject → offset of its state in the shared array. */
+type Table = Map<string, number>;
+
 /**
  * The embedded default: counters in this process's memory, exact under any concurrency
  * within the process (each call decides and writes synchronously).
  *
- * Memory is bounded without a timer per key: state lives in one growable Float64Array
- * indexed from a `Map<string, slot>`, and every call sweeps the two oldest keys, dropping
- * them if idle (their quota fully restored, so forgetting them changes nothing) or moving
- * them to the back of the queue otherwise.
+ * Memory is bounded without a timer per key: state lives in one growable Float64Array,
+ * found through one `Map<subject, offset>` per policy (keyed by the caller's own string,
+ * whose hash V8 has already cached), and every call moves a clock hand over the next two
+ * slots, dropping a key that is idle (its quota fully restored, so forgetting it changes
+ * nothing). At `maxKeys`, the key under the hand goes, idle or not.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly slots = new Map<string, number>();
+  readonly inProcess = true;
+  private readonly tables = new Map<string, Table>();
+  /** For each slot (offset / stride): its subject and table, so the hand can drop it. */
+  private subjects: (string | undefined)[] = [];
+  private owners: (Table | undefined)[] = [];
   private readonly free: number[] = [];
   private state = new Float64Array(stride * 1024);
   private used = 0;
+  private hand = 0;
+  private count = 0;
   private readonly scratch = new Float64Array(stride * 8);
   private readonly maxKeys: number;
   private readonly now: () => number;
@@ -46,24 +56,24 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** How many keys are held now. */
   get size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
-  async consume(checks: readonly Check[]): Promise<Verdict[]> {
-    return this.decide(checks, true);
+  consume(checks: readonly Check[]): Promise<Verdict[]> {
+    return Promise.resolve(this.decide(checks, true));
   }
 
-  async peek(checks: readonly Check[]): Promise<Verdict[]> {
-    return this.decide(checks, false);
+  peek(checks: readonly Check[]): Promise<Verdict[]> {
+    return Promise.resolve(this.decide(checks, false));
   }
 
-  async refund(checks: readonly Check[]): Promise<void> {
+  refund(checks: readonly Check[]): Promise<void> {
     const now = this.now();
-    for (const check of checks) {
-      const slot = this.slots.get(check.key);
-      if (slot === undefined) continue;
-      algorithms[check.policy.algorithm].refund(this.state, slot, check.policy, check.cost, now);
+    for (const { policy, subject, cost } of checks) {
+      const slot = this.tables.get(policy.name)?.get(subject);
+      if (slot !== undefined) algorithms[policy.algorithm].refund(this.state, slot, policy, cost, now);
     }
+    return Promise.resolve();
   }
 
   private decide(checks: readonly Check[], consume: boolean): Verdict[] {
@@ -74,35 +84,40 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const verdicts: Verdict[] = [];
     let blocked = false;
     for (let i = 0; i < checks.length; i++) {
-      const check = checks[i]!;
-      const slot = this.slots.get(check.key);
-      const verdict = algorithms[check.policy.algorithm].evaluate(
+      const { policy, subject, cost } = checks[i]!;
+      const slot = this.tables.get(policy.name)?.get(subject);
+      const verdict = algorithms[policy.algorithm].evaluate(
         slot === undefined ? empty : this.state,
         slot ?? 0,
-        check.policy,
-        check.cost,
+        policy,
+        cost,
         now,
         scratch,
         i * stride,
       );
       scratch[i * stride + expiresSlot] = now + verdict.resetMs;
-      if (!verdict.allowed && isEnforced(check)) blocked = true;
+      if (!verdict.allowed && isEnforced(checks[i]!)) blocked = true;
       verdicts.push(verdict);
     }
     if (consume && !blocked) {
       for (let i = 0; i < checks.length; i++) {
-        if (!verdicts[i]!.allowed) continue; // a shadow policy over its limit: counted as denied, not consumed
-        const slot = this.slotFor(checks[i]!.key);
-        this.state.set(scratch.subarray(i * stride, i * stride + stride), slot);
+        if (!verdicts[i]!.allowed) continue; // a shadow policy over its limit: reported, not consumed
+        const slot = this.slotFor(checks[i]!);
+        for (let j = 0; j < stride; j++) this.state[slot + j] = scratch[i * stride + j]!;
       }
     }
     return verdicts;
   }
 
-  private slotFor(key: string): number {
-    const existing = this.slots.get(key);
+  private slotFor({ policy, subject }: Check): number {
+    let table = this.tables.get(policy.name);
+    if (table === undefined) {
+      table = new Map();
+      this.tables.set(policy.name, table);
+    }
+    const existing = table.get(subject);
     if (existing !== undefined) return existing;
-    if (this.slots.size >= this.maxKeys) this.evictOldest();
+    if (this.count >= this.maxKeys) this.release(this.occupiedSlotAtHand());
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.used;
@@ -113,29 +128,43 @@ export class MemoryRateLimitStore implements RateLimitStore {
         this.state = grown;
       }
     }
-    this.slots.set(key, slot);
+    table.set(subject, slot);
+    this.subjects[slot / stride] = subject;
+    this.owners[slot / stride] = table;
+    this.count++;
     return slot;
   }
 
-  /** Looks at the two oldest keys: drops an idle one, requeues a live one. */
+  /** Moves the clock hand over two slots, dropping idle keys. */
   private sweep(now: number): void {
-    for (let i = 0; i < 2 && this.slots.size > 0; i++) {
-      const [key, slot] = this.slots.entries().next().value as [string, number];
-      this.slots.delete(key);
-      if (this.state[slot + expiresSlot]! <= now) this.release(slot);
-      else this.slots.set(key, slot);
+    for (let i = 0; i < 2 && this.used > 0; i++) {
+      const slot = this.advanceHand();
+      if (this.subjects[slot / stride] !== undefined && this.state[slot + expiresSlot]! <= now)
+        this.release(slot);
     }
   }
 
-  private evictOldest(): void {
-    const [key, slot] = this.slots.entries().next().value as [string, number];
-    this.slots.delete(key);
-    this.release(slot);
+  private advanceHand(): number {
+    const slot = this.hand;
+    this.hand = slot + stride >= this.used ? 0 : slot + stride;
+    return slot;
+  }
+
+  private occupiedSlotAtHand(): number {
+    for (;;) {
+      const slot = this.advanceHand();
+      if (this.subjects[slot / stride] !== undefined) return slot;
+    }
   }
 
   private release(slot: number): void {
+    const index = slot / stride;
+    this.owners[index]!.delete(this.subjects[index]!);
+    this.subjects[index] = undefined;
+    this.owners[index] = undefined;
     this.state.fill(0, slot, slot + stride);
     this.free.push(slot);
+    this.count--;
   }
 }
 

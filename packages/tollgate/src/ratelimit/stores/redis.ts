@@ -1,19 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { TollgateError } from '../../errors.ts';
 import { type RedisClient, RedisScript } from '../../redis/script.ts';
-import type { Verdict } from '../algorithm.ts';
-import { algorithmNames } from '../algorithm.ts';
+import { type AlgorithmName, algorithmNames, type Verdict } from '../algorithm.ts';
 import { type Check, isEnforced, type RateLimitStore } from '../store.ts';
 
 const lua = (file: string) => readFileSync(new URL(`../lua/${file}`, import.meta.url), 'utf8');
 
-/** The Lua program: the algorithm twins, then the all-or-nothing driver. Loaded once. */
-export const rateLimitScript = new RedisScript(
-  'ratelimit.lua',
-  ['local algorithms = {}', ...algorithmNames.map((name) => lua(`${name}.lua`)), lua('ratelimit.lua')].join(
-    '\n',
-  ),
-);
+const driver = lua('ratelimit.lua');
+const twins = new Map(algorithmNames.map((name) => [name, lua(`${name}.lua`)]));
+const scripts = new Map<string, RedisScript>();
+
+/**
+ * The Lua program for a set of algorithms: their twins, then the all-or-nothing driver.
+ * Redis runs a script's whole body on every call, so each set gets a script of its own
+ * that defines only what it uses; each is built once per process.
+ */
+export function rateLimitScript(algorithms: readonly AlgorithmName[]): RedisScript {
+  const names = algorithmNames.filter((name) => algorithms.includes(name));
+  const id = names.join('+');
+  let script = scripts.get(id);
+  if (!script) {
+    const source = ['local algorithms = {}', ...names.map((name) => twins.get(name)!), driver].join('\n');
+    script = new RedisScript(`ratelimit(${id}).lua`, source);
+    scripts.set(id, script);
+  }
+  return script;
+}
 
 export interface RedisStoreOptions {
   /**
@@ -37,7 +49,7 @@ export class StoreUnavailableError extends TollgateError {
  * Counters in Redis (single node or Cluster), decided by one Lua script per round trip
  * with the server's clock.
  *
- * Keys are `{prefix}{tag}…`, hash-tagged by the subject's first part, so every policy that
+ * Keys are `{prefix}{first subject part}{policy}:{subject}`, hash-tagged so every policy that
  * counts the same principal lives in one slot and a request's checks for it run in one
  * atomic script. On a Cluster, checks whose tags differ (a global policy beside a
  * per-principal one) go to their slots in parallel; if any enforcing check is denied, the
@@ -45,6 +57,7 @@ export class StoreUnavailableError extends TollgateError {
  * two steps a concurrent request can only see those units as spent.
  */
 export class RedisRateLimitStore implements RateLimitStore {
+  readonly inProcess = false;
   private readonly prefix: string;
   private readonly clock: (() => number) | undefined;
   private readonly cluster: boolean;
@@ -94,9 +107,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (!this.cluster) return [checks];
     const byTag = new Map<string, Check[]>();
     for (const check of checks) {
-      const group = byTag.get(check.tag);
+      const tag = hashTag(check.subject);
+      const group = byTag.get(tag);
       if (group) group.push(check);
-      else byTag.set(check.tag, [check]);
+      else byTag.set(tag, [check]);
     }
     return [...byTag.values()];
   }
@@ -108,8 +122,8 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
     const keys: string[] = [];
     const args: (string | number)[] = [mode, this.clock ? String(this.clock()) : ''];
-    for (const { key, tag, policy, cost } of checks) {
-      keys.push(`${this.prefix}{${tag}}${key}`);
+    for (const { subject, policy, cost } of checks) {
+      keys.push(`${this.prefix}{${hashTag(subject)}}${policy.name}:${subject}`);
       args.push(
         policy.algorithm,
         policy.limit,
@@ -119,7 +133,8 @@ export class RedisRateLimitStore implements RateLimitStore {
         policy.mode === 'enforce' ? 1 : 0,
       );
     }
-    const reply = (await rateLimitScript.run(this.redis, keys, args)) as number[];
+    const script = rateLimitScript(checks.map((check) => check.policy.algorithm));
+    const reply = (await script.run(this.redis, keys, args)) as number[];
     if (mode === 'refund') return [];
     return checks.map((_, i) => {
       const at = 1 + i * 4;
@@ -131,6 +146,15 @@ export class RedisRateLimitStore implements RateLimitStore {
       };
     });
   }
+}
+
+/**
+ * The subject's first part: every policy counting the same principal (alone, or with a
+ * route) shares it, so their keys land in one Cluster slot and one script decides them.
+ */
+function hashTag(subject: string): string {
+  const end = subject.indexOf('|');
+  return end === -1 ? subject : subject.slice(0, end);
 }
 
 /** States in which a command would only queue behind a reconnect that may never come. */

@@ -1,0 +1,163 @@
+/**
+ * npm run bench:ratelimit — tollgate's rate limiter beside rate-limiter-flexible, in one run,
+ * on one private Redis. Medians of several rounds; the last line is one JSON object.
+ *
+ *   node --expose-gc … bench/ratelimit.ts [--rounds 5] [--total 100000]
+ */
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { MemoryRateLimitStore, RateLimiter } from 'tollgate';
+import { RedisRateLimitStore } from 'tollgate/redis';
+import { PrivateRedis } from '../testkit/redis.ts';
+import { compare, printTable, ratio } from './measure.ts';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, total: { type: 'string', default: '100000' } },
+});
+const rounds = Number(values.rounds);
+const total = Number(values.total);
+const subjects = 10_000;
+const principal = (i: number) => `acct_${String(i % subjects).padStart(6, '0')}`;
+// Limits high enough that every decision is an admission: both sides do the same work.
+const perUser = {
+  name: 'per-user',
+  algorithm: 'fixed-window',
+  limit: 1e9,
+  windowSeconds: 60,
+  subject: ['principal'],
+} as const;
+
+async function memory() {
+  const ours = new RateLimiter({ store: new MemoryRateLimitStore(), policies: [perUser] });
+  const theirs = new RateLimiterMemory({ points: 1e9, duration: 60 });
+  const figures = await compare(
+    {
+      'tollgate memory': (i) => ours.check({ principal: principal(i) }),
+      'rate-limiter-flexible RateLimiterMemory': (i) => theirs.consume(principal(i)),
+    },
+    { rounds, total, inFlight: 1 },
+  );
+  printTable('memory store, 1 policy, 10k subjects, sequential', figures);
+  return figures;
+}
+
+async function redis(server: PrivateRedis) {
+  const client = new Redis(server.url);
+  const ours = (policies: (typeof perUser | object)[]) =>
+    new RateLimiter({
+      store: new RedisRateLimitStore(client, { prefix: 'bench:tg:' }),
+      policies: policies as never,
+      storeTimeoutMs: 5000,
+    });
+  const one = ours([perUser]);
+  const three = ours([
+    perUser,
+    {
+      name: 'payments',
+      algorithm: 'sliding-window',
+      limit: 1e9,
+      windowSeconds: 60,
+      subject: ['principal', 'route'],
+    },
+    {
+      name: 'burst',
+      algorithm: 'token-bucket',
+      limit: 1e6,
+      windowSeconds: 1,
+      burst: 1e9,
+      subject: ['principal'],
+    },
+  ]);
+  const theirs = new RateLimiterRedis({
+    storeClient: client,
+    points: 1e9,
+    duration: 60,
+    keyPrefix: 'bench:rlf',
+  });
+  const figures = await compare(
+    {
+      'tollgate redis, 1 policy': (i) => one.check({ principal: principal(i) }),
+      'rate-limiter-flexible RateLimiterRedis': (i) => theirs.consume(principal(i)),
+      'tollgate redis, 3 policies all-or-nothing': (i) =>
+        three.check({ principal: principal(i), route: 'POST /pay' }),
+    },
+    { rounds, total: total / 2, inFlight: 256 },
+  );
+  printTable('redis store (private redis-server, one ioredis connection), 256 in flight', figures);
+  client.disconnect();
+  return figures;
+}
+
+/** Heap growth per idle key, after a full GC, with keys like `acct_000123`. */
+async function bytesPerKey(): Promise<{ tollgate: number; rateLimiterFlexible: number } | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  const keys = 200_000;
+  const measure = async (fill: () => Promise<unknown>) => {
+    gc();
+    const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const kept = await fill();
+    gc();
+    const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    void kept;
+    return Math.round((after - before) / keys);
+  };
+  const tollgate = await measure(async () => {
+    const store = new MemoryRateLimitStore({ maxKeys: keys * 2 });
+    const limiter = new RateLimiter({ store, policies: [perUser] });
+    for (let i = 0; i < keys; i++) await limiter.check({ principal: `acct_${String(i).padStart(6, '0')}` });
+    return store;
+  });
+  const rateLimiterFlexible = await measure(async () => {
+    const limiter = new RateLimiterMemory({ points: 1e9, duration: 60 });
+    for (let i = 0; i < keys; i++) await limiter.consume(`acct_${String(i).padStart(6, '0')}`);
+    return limiter;
+  });
+  console.log(
+    `\nbytes per idle key (${keys} keys): tollgate ${tollgate}, rate-limiter-flexible ${rateLimiterFlexible}`,
+  );
+  return { tollgate, rateLimiterFlexible };
+}
+
+const server = await PrivateRedis.start();
+try {
+  const mem = await memory();
+  const red = await redis(server);
+  const bytes = await bytesPerKey();
+  const summary = {
+    memoryOpsPerSecond: {
+      tollgate: mem['tollgate memory']!,
+      rateLimiterFlexible: mem['rate-limiter-flexible RateLimiterMemory']!,
+    },
+    redisOpsPerSecond: {
+      tollgateOnePolicy: red['tollgate redis, 1 policy']!,
+      tollgateThreePolicies: red['tollgate redis, 3 policies all-or-nothing']!,
+      rateLimiterFlexible: red['rate-limiter-flexible RateLimiterRedis']!,
+    },
+    ratios: {
+      memoryVsRateLimiterFlexible: ratio(
+        mem['tollgate memory']!.opsPerSecond,
+        mem['rate-limiter-flexible RateLimiterMemory']!.opsPerSecond,
+      ),
+      redisOnePolicyVsRateLimiterFlexible: ratio(
+        red['tollgate redis, 1 policy']!.opsPerSecond,
+        red['rate-limiter-flexible RateLimiterRedis']!.opsPerSecond,
+      ),
+      redisThreePoliciesVsRateLimiterFlexibleOne: ratio(
+        red['tollgate redis, 3 policies all-or-nothing']!.opsPerSecond,
+        red['rate-limiter-flexible RateLimiterRedis']!.opsPerSecond,
+      ),
+    },
+    bytesPerIdleKey: bytes,
+    targets: { memory: 3, redisOnePolicy: 1, redisThreePolicies: 0.9, bytesPerIdleKey: 150 },
+    rounds,
+    total,
+  };
+  console.log(
+    `\nratios: memory ${summary.ratios.memoryVsRateLimiterFlexible}× (target ≥ 3), redis 1 policy ${summary.ratios.redisOnePolicyVsRateLimiterFlexible}× (≥ 1.0), redis 3 policies ${summary.ratios.redisThreePoliciesVsRateLimiterFlexibleOne}× (≥ 0.9)`,
+  );
+  console.log(JSON.stringify(summary));
+} finally {
+  await server.dispose();
+}
