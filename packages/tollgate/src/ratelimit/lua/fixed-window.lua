@@ -1,17 +1,18 @@
--- Fixed window aligned to the epoch; state {windowStart, count}. The twin of algorithms/fixed-window.ts.
+-- Fixed window aligned to the epoch; state (windowStart, count). The twin of algorithms/fixed-window.ts.
+-- evaluate returns allowed, remaining, resetMs, retryAfterMs, then the state if admitted.
 algorithms['fixed-window'] = {
-  evaluate = function(s, limit, window, burst, cost, now)
+  evaluate = function(a, b, _, limit, window, _, cost, now)
     local start = now - (now % window)
     local count = 0
-    if s[1] == start then count = s[2] end
+    if a == start then count = b end
     local reset = start + window - now
     if count + cost <= limit then
-      return 1, limit - count - cost, reset, 0, { start, count + cost, 0 }
+      return 1, limit - count - cost, reset, 0, start, count + cost, 0
     end
-    return 0, math.max(0, limit - count), reset, reset, nil
+    return 0, math.max(0, limit - count), reset, reset
   end,
-  refund = function(s, limit, window, cost, now)
-    if s[1] == now - (now % window) then return { s[1], math.max(0, s[2] - cost), 0 } end
-    return s
+  refund = function(a, b, c, _, window, cost, now)
+    if a == now - (now % window) then return a, math.max(0, b - cost), 0 end
+    return a, b, c
   end,
 }

@@ -1,20 +1,21 @@
--- GCRA; state {tatMs, tatFraction in 1/limit ms}. The twin of algorithms/gcra.ts.
+-- GCRA; state (tatMs, tatFraction in 1/limit ms). The twin of algorithms/gcra.ts.
+-- evaluate returns allowed, remaining, resetMs, retryAfterMs, then the state if admitted.
 algorithms['gcra'] = {
-  evaluate = function(s, limit, window, burst, cost, now)
-    local backlog = math.max(0, (s[1] - now) * limit + s[2])
+  evaluate = function(a, b, _, limit, window, burst, cost, now)
+    local backlog = math.max(0, (a - now) * limit + b)
     local tolerance = burst * window
     local after = backlog + cost * window
     if after <= tolerance then
       local whole = math.floor(after / limit)
-      return 1, math.floor((tolerance - after) / window), math.ceil(after / limit), 0,
-        { now + whole, after - whole * limit, 0 }
+      return 1, math.floor((tolerance - after) / window), math.ceil(after / limit), 0, now + whole,
+        after - whole * limit, 0
     end
     return 0, math.floor((tolerance - backlog) / window), math.ceil(backlog / limit),
-      math.ceil((after - tolerance) / limit), nil
+      math.ceil((after - tolerance) / limit)
   end,
-  refund = function(s, limit, window, cost, now)
-    local backlog = math.max(0, (s[1] - now) * limit + s[2] - cost * window)
+  refund = function(a, b, _, limit, window, cost, now)
+    local backlog = math.max(0, (a - now) * limit + b - cost * window)
     local whole = math.floor(backlog / limit)
-    return { now + whole, backlog - whole * limit, 0 }
+    return now + whole, backlog - whole * limit, 0
   end,
 }

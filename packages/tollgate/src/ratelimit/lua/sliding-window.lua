@@ -1,4 +1,5 @@
--- Sliding-window counter; state {windowStart, previous, current}. The twin of algorithms/sliding-window.ts.
+-- Sliding-window counter; state (windowStart, previous, current). The twin of algorithms/sliding-window.ts.
+-- evaluate returns allowed, remaining, resetMs, retryAfterMs, then the state if admitted.
 local function sliding_reset(previous, current, elapsed, window)
   if current > 0 then return 2 * window - elapsed end
   if previous > 0 then return window - elapsed end
@@ -17,26 +18,26 @@ local function sliding_wait(previous, current, elapsed, limit, window, cost)
 end
 
 algorithms['sliding-window'] = {
-  evaluate = function(s, limit, window, burst, cost, now)
+  evaluate = function(a, b, c, limit, window, _, cost, now)
     local start = now - (now % window)
     local previous, current = 0, 0
-    if s[1] == start then
-      previous, current = s[2], s[3]
-    elseif s[1] == start - window then
-      previous = s[3]
+    if a == start then
+      previous, current = b, c
+    elseif a == start - window then
+      previous = c
     end
     local elapsed = now - start
     local capacity = limit * window
     local used = previous * (window - elapsed) + current * window
     if used + cost * window <= capacity then
       return 1, math.floor((capacity - used - cost * window) / window),
-        sliding_reset(previous, current + cost, elapsed, window), 0, { start, previous, current + cost }
+        sliding_reset(previous, current + cost, elapsed, window), 0, start, previous, current + cost
     end
     return 0, math.max(0, math.floor((capacity - used) / window)), sliding_reset(previous, current, elapsed, window),
-      sliding_wait(previous, current, elapsed, limit, window, cost), nil
+      sliding_wait(previous, current, elapsed, limit, window, cost)
   end,
-  refund = function(s, limit, window, cost, now)
-    if s[1] == now - (now % window) then return { s[1], s[2], math.max(0, s[3] - cost) } end
-    return s
+  refund = function(a, b, c, _, window, cost, now)
+    if a == now - (now % window) then return a, b, math.max(0, c - cost) end
+    return a, b, c
   end,
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { TollgateError } from '../../errors.ts';
 import { type RedisClient, RedisScript } from '../../redis/script.ts';
 import { type AlgorithmName, algorithmNames, type Verdict } from '../algorithm.ts';
+import type { Policy } from '../policy.ts';
 import { type Check, isEnforced, type RateLimitStore } from '../store.ts';
 
 const lua = (file: string) => readFileSync(new URL(`../lua/${file}`, import.meta.url), 'utf8');
@@ -20,7 +21,12 @@ export function rateLimitScript(algorithms: readonly AlgorithmName[]): RedisScri
   const id = names.join('+');
   let script = scripts.get(id);
   if (!script) {
-    const source = ['local algorithms = {}', ...names.map((name) => twins.get(name)!), driver].join('\n');
+    const source = [
+      'local algorithms = {}',
+      `local algorithmNames = { ${algorithmNames.map((name) => `'${name}'`).join(', ')} }`,
+      ...names.map((name) => twins.get(name)!),
+      driver,
+    ].join('\n');
     script = new RedisScript(`ratelimit(${id}).lua`, source);
     scripts.set(id, script);
   }
@@ -121,17 +127,10 @@ export class RedisRateLimitStore implements RateLimitStore {
       throw new StoreUnavailableError('ERR_STORE_UNAVAILABLE', `redis client is ${this.redis.status}`);
     }
     const keys: string[] = [];
-    const args: (string | number)[] = [mode, this.clock ? String(this.clock()) : ''];
+    const args = [`${modes[mode]} ${this.clock?.() ?? 0}`];
     for (const { subject, policy, cost } of checks) {
       keys.push(`${this.prefix}{${hashTag(subject)}}${policy.name}:${subject}`);
-      args.push(
-        policy.algorithm,
-        policy.limit,
-        policy.windowMs,
-        policy.burst,
-        cost,
-        policy.mode === 'enforce' ? 1 : 0,
-      );
+      args.push(`${policyArgument(policy)} ${cost}`);
     }
     const script = rateLimitScript(checks.map((check) => check.policy.algorithm));
     const reply = (await script.run(this.redis, keys, args)) as number[];
@@ -155,6 +154,22 @@ export class RedisRateLimitStore implements RateLimitStore {
 function hashTag(subject: string): string {
   const end = subject.indexOf('|');
   return end === -1 ? subject : subject.slice(0, end);
+}
+
+const modes = { consume: 1, peek: 2, refund: 3 } as const;
+
+const policyArguments = new WeakMap<Policy, string>();
+
+/** "algorithm limit windowMs burst enforce", the part of a check's argument fixed by its policy. */
+function policyArgument(policy: Policy): string {
+  let argument = policyArguments.get(policy);
+  if (argument === undefined) {
+    const algorithm = algorithmNames.indexOf(policy.algorithm) + 1;
+    const enforce = policy.mode === 'enforce' ? 1 : 0;
+    argument = `${algorithm} ${policy.limit} ${policy.windowMs} ${policy.burst} ${enforce}`;
+    policyArguments.set(policy, argument);
+  }
+  return argument;
 }
 
 /** States in which a command would only queue behind a reconnect that may never come. */
