@@ -19,8 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
-// The source, not dist: the bench runs without a build (tsx does not apply the tollgate-source condition).
-import { createRetryClient, RetryError, seededRandom } from '../packages/tollgate/src/client.ts';
+import { createRetryClient, RetryError, seededRandom } from 'tollgate/client';
 
 const OPERATIONS = 150;
 const SPACING_MS = 10; // one logical operation every 10 ms: 1.5 s of traffic

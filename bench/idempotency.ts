@@ -19,13 +19,9 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 // The source, not dist: the bench runs without a build.
-import {
-  type BeginRequest,
-  IdempotencyEngine,
-  MemoryIdempotencyStore,
-} from '../packages/tollgate/src/idempotency.ts';
-import { PostgresIdempotencyStore } from '../packages/tollgate/src/postgres.ts';
-import { TieredIdempotencyStore } from '../packages/tollgate/src/redis.ts';
+import { type BeginRequest, IdempotencyEngine, MemoryIdempotencyStore } from 'tollgate/idempotency';
+import { PostgresIdempotencyStore } from 'tollgate/postgres';
+import { TieredIdempotencyStore } from 'tollgate/redis';
 import { createDatabase, PrivatePostgres } from '../testkit/postgres.ts';
 import { PrivateRedis } from '../testkit/redis.ts';
 
