@@ -18,7 +18,6 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-// The source, not dist: the bench runs without a build.
 import { type BeginRequest, IdempotencyEngine, MemoryIdempotencyStore } from 'tollgate/idempotency';
 import { PostgresIdempotencyStore } from 'tollgate/postgres';
 import { TieredIdempotencyStore } from 'tollgate/redis';
