@@ -2,10 +2,11 @@
  * `tollgate`: the rate limiter with its embedded in-memory store. Redis and PostgreSQL
  * stores live in `tollgate/redis` and `tollgate/postgres`, so their drivers stay optional.
  */
+
+export { StoreTimeoutError } from './deadline.ts';
 export { TollgateError } from './errors.ts';
 export type { AlgorithmName, Limits, Verdict } from './ratelimit/algorithm.ts';
 export { algorithmNames } from './ratelimit/algorithm.ts';
-export { StoreTimeoutError } from './ratelimit/deadline.ts';
 export { type HeaderOptions, rateLimitHeaders } from './ratelimit/headers.ts';
 export {
   type PolicyResult,

@@ -1,6 +1,6 @@
+import { Deadline } from '../deadline.ts';
 import { TollgateError } from '../errors.ts';
 import type { Verdict } from './algorithm.ts';
-import { Deadline } from './deadline.ts';
 import { definePolicy, type Policy, type PolicyOptions, type RequestFacts, subjectOf } from './policy.ts';
 import type { Check, RateLimitStore } from './store.ts';
 

@@ -1,8 +1,8 @@
+import { Deadline } from '../../deadline.ts';
 import type { RedisClient } from '../../redis/script.ts';
 import { type Checkpoint, RecordState, type StoredResponse } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 import { CoalescedGet } from './coalesced-get.ts';
-import { Deadline } from './deadline.ts';
 import { completedFromBytes, completedToBytes } from './response-codec.ts';
 
 /** Options of {@link TieredIdempotencyStore}. */

@@ -1,10 +1,10 @@
-import { TollgateError } from '../errors.ts';
+import { TollgateError } from './errors.ts';
 
 /** A store call that did not answer within its deadline. */
 export class StoreTimeoutError extends TollgateError {
   override readonly name = 'StoreTimeoutError';
   constructor(ms: number) {
-    super('ERR_STORE_TIMEOUT', `rate-limit store did not answer within ${ms} ms`);
+    super('ERR_STORE_TIMEOUT', `store did not answer within ${ms} ms`);
   }
 }
 
@@ -15,7 +15,8 @@ interface Pending {
 }
 
 /**
- * Deadlines for calls that all share one timeout. A timer per call costs more than a fast
+ * Deadlines for store calls that all share one timeout (the rate limiter's store calls, the
+ * tiered idempotency store's Redis calls). A timer per call costs more than a fast
  * store call itself, so one timer serves them all: calls join a queue in the order their
  * deadlines fall, and the timer wakes for the oldest unsettled one.
  */
@@ -31,7 +32,7 @@ export class Deadline {
     return new Promise<T>((resolve, reject) => {
       const pending: Pending = { expiresAt: performance.now() + this.ms, settled: false, reject };
       this.queue.push(pending);
-      this.timer ??= setTimeout(this.expire, this.ms);
+      this.timer ??= setTimeout(this.expire, this.ms).unref();
       work.then(
         (value) => {
           pending.settled = true;
@@ -43,6 +44,11 @@ export class Deadline {
         },
       );
     });
+  }
+
+  /** `work`'s value, or null when it fails or misses the deadline (for best-effort calls). */
+  within<T>(work: Promise<T>): Promise<T | null> {
+    return this.guard(work).catch(() => null);
   }
 
   private readonly expire = (): void => {
