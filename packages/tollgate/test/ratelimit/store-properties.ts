@@ -153,7 +153,35 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
     { numRuns: runs },
   );
 
-  // 4. All-or-nothing: when any enforcing policy denies, no counter moves.
+  // 4. A refund gives back exactly what was consumed at that instant.
+  await fc.assert(
+    fc.asyncProperty(
+      arbitraryPolicy('p'),
+      arbitraryRequests,
+      fc.integer({ min: 1, max: 3 }),
+      async (policy, requests, cost) => {
+        let now = T0 + 5;
+        const limiter = new RateLimiter({
+          store: await open(() => now),
+          policies: [policy],
+          storeTimeoutMs: 5000,
+          onStoreError: rethrow,
+        });
+        for (const { gapMs, cost: spent } of requests) {
+          now += gapMs;
+          await limiter.check({}, { cost: Math.min(spent, policy.burst) });
+        }
+        const units = Math.min(cost, policy.burst);
+        const before = await limiter.peek({}, { cost: units });
+        if (!(await limiter.check({}, { cost: units })).allowed) return;
+        await limiter.refund({}, { cost: units });
+        expect(await limiter.peek({}, { cost: units })).toEqual(before);
+      },
+    ),
+    { numRuns: runs },
+  );
+
+  // 5. All-or-nothing: when any enforcing policy denies, no counter moves.
   await fc.assert(
     fc.asyncProperty(
       fc.tuple(arbitraryPolicy('a'), arbitraryPolicy('b'), arbitraryPolicy('c')),
