@@ -1,0 +1,16 @@
+/**
+ * `tollgate/express`: the Express middleware. Create it once with stores and defaults; each
+ * route passes its policies and idempotency settings to it.
+ */
+export { Exchange } from './http/exchange.ts';
+export { type ExpressTollgateOptions, type TollgateMiddleware, tollgate } from './http/express/middleware.ts';
+export type { KeySource } from './http/key-source.ts';
+export type {
+  GateLogger,
+  HttpPolicyOptions,
+  IdempotencyMode,
+  IdempotencyRouteOptions,
+  TollgateOptions,
+  TollgateRouteOptions,
+} from './http/options.ts';
+export { PROBLEM_TYPE_BASE, type Problem, ProblemType } from './http/problem.ts';

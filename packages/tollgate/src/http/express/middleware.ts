@@ -1,0 +1,99 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { asBuffer, BodyCapture } from '../capture.ts';
+import { Exchange } from '../exchange.ts';
+import { Gate } from '../gate.ts';
+import type { GateLogger, TollgateOptions, TollgateRouteOptions } from '../options.ts';
+import type { HttpAnswer } from '../problem.ts';
+import type { RouteGate } from '../route-gate.ts';
+
+/** Options of the Express middleware: the shared options, plus a logger (Express has none). */
+export interface ExpressTollgateOptions extends TollgateOptions<Request> {
+  /** Where decisions (policy, decision, key hash — never a raw key) and store faults are logged. @default none */
+  readonly logger?: GateLogger;
+}
+
+/** Makes the middleware of one route from its settings (the same as Fastify's `config.tollgate`). */
+export type TollgateMiddleware = (route?: TollgateRouteOptions) => RequestHandler;
+
+/**
+ * tollgate for Express: create it once with stores and defaults, then put `gate(settings)` in
+ * each route, after body parsing. Per request it runs the pre-auth policies, asks `principal`
+ * (your authentication), then post-auth policies, the idempotency claim and operation policies,
+ * and captures what the handler writes (`res.json`, `res.send`, `res.write`/`res.end`, piped
+ * streams) to complete the claim before the response ends.
+ *
+ * @example
+ * const gate = tollgate({ principal: (req) => req.get('x-account') });
+ * app.post('/payments', express.json(), gate({ idempotency: 'required' }), handler);
+ */
+export function tollgate(options: ExpressTollgateOptions = {}): TollgateMiddleware {
+  const gate = new Gate<Request>(options, options.logger);
+  return (route = {}) => {
+    const routeGate = gate.route(route);
+    return (req, res, next) => {
+      // The route template, so `/payments/1` and `/payments/2` share a route's counters and scope.
+      const path = req.baseUrl + (typeof req.route?.path === 'string' ? req.route.path : req.path);
+      const exchange = new Exchange(req.method, path, req.ip, options.logger);
+      res.locals.tollgate = exchange;
+      run(gate, routeGate, exchange, req, res).then((answer) => {
+        if (answer) send(res, answer);
+        else next();
+      }, next as NextFunction);
+    };
+  };
+}
+
+async function run(
+  gate: Gate<Request>,
+  routeGate: RouteGate<Request>,
+  exchange: Exchange,
+  req: Request,
+  res: Response,
+): Promise<HttpAnswer | undefined> {
+  if (routeGate.checksBeforeAuth) {
+    const answer = await routeGate.beforeAuth(exchange);
+    if (answer) return answer;
+  }
+  if (routeGate.checksAfterAuth) {
+    exchange.principal = await gate.principal(req);
+    const answer = await routeGate.admit(exchange, { headers: req.headers, body: req.body });
+    if (answer) return answer;
+  }
+  for (const [name, value] of Object.entries(routeGate.headers(exchange))) res.setHeader(name, value);
+  if (exchange.claim) capture(routeGate, exchange, res);
+  return undefined;
+}
+
+type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
+type End = (chunk?: unknown, encoding?: unknown, callback?: unknown) => Response;
+
+/**
+ * Copies every byte written, and holds `end` back until the claim is completed with them, so a
+ * client that saw the whole response finds the key completed.
+ */
+function capture(routeGate: RouteGate<Request>, exchange: Exchange, res: Response): void {
+  const body = new BodyCapture();
+  const write = res.write as Write;
+  const end = res.end as End;
+  (res as { write: Write }).write = (chunk, encoding, callback) => {
+    body.add(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : undefined);
+    return write.call(res, chunk, encoding, callback);
+  };
+  (res as { end: End }).end = (chunk, encoding, callback) => {
+    res.write = write as Response['write'];
+    res.end = end as Response['end'];
+    if (typeof chunk !== 'function') {
+      body.add(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : undefined);
+    }
+    const response = { status: res.statusCode, headers: res.getHeaders(), body: body.bytes() };
+    routeGate.finish(exchange, response).then(() => end.call(res, chunk, encoding, callback));
+    return res;
+  };
+}
+
+function send(res: Response, answer: HttpAnswer): void {
+  res.statusCode = answer.status;
+  // setHeader, not res.set: Express would add a charset to the stored Content-Type.
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.end(asBuffer(answer.body));
+}

@@ -1,0 +1,164 @@
+import { pipeline, type Readable, Transform } from 'node:stream';
+import type {
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  onSendHookHandler,
+  preHandlerHookHandler,
+  RouteOptions,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import { asBuffer, BodyCapture } from '../capture.ts';
+import { Exchange } from '../exchange.ts';
+import { Gate } from '../gate.ts';
+import type { TollgateOptions, TollgateRouteOptions } from '../options.ts';
+import type { HttpAnswer } from '../problem.ts';
+import type { RouteGate } from '../route-gate.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** This route's tollgate settings; `false` leaves the route out of plugin-wide policies. */
+    tollgate?: TollgateRouteOptions | false;
+  }
+  interface FastifyRequest {
+    /** The request's way through tollgate (its claim, its decisions); null on unprotected routes. */
+    tollgate: Exchange | null;
+  }
+}
+
+/** Options of the Fastify plugin: the shared options, with the principal read from a request. */
+export interface FastifyTollgateOptions extends TollgateOptions<FastifyRequest> {
+  /**
+   * Plugin-wide `policies` apply to every route registered after the plugin (set
+   * `config: { tollgate: false }` to leave one out); with `false`, only to routes that have
+   * `config.tollgate`.
+   * @default true
+   */
+  readonly global?: boolean;
+}
+
+const plugin: FastifyPluginCallback<FastifyTollgateOptions> = (fastify, options, done) => {
+  const gate = new Gate<FastifyRequest>(options, fastify.log);
+  const everyRoute = (options.global ?? true) && (options.policies?.length ?? 0) > 0;
+  if (!fastify.hasRequestDecorator('tollgate')) fastify.decorateRequest('tollgate', null);
+  fastify.addHook('onRoute', (route) => {
+    const config = route.config?.tollgate;
+    if (config === false || (config === undefined && !everyRoute)) return;
+    protect(route, gate, gate.route(config));
+  });
+  done();
+};
+
+/**
+ * tollgate for Fastify: rate limits and idempotency keys per route, from `config.tollgate`.
+ * Pre-auth policies run first in the route's `onRequest`; the principal, post-auth policies,
+ * the idempotency claim and operation policies run last in its `preHandler` (after your
+ * authentication and validation); the response is captured in `onSend`, streams included.
+ *
+ * @example
+ * await app.register(tollgate, { principal: (request) => request.headers['x-account'] as string });
+ * app.post('/payments', { config: { tollgate: { idempotency: 'required' } } }, handler);
+ */
+export const tollgate = fp(plugin, { fastify: '5.x', name: 'tollgate' });
+
+/** Adds the route's hooks: only the ones its settings need. */
+function protect(
+  route: RouteOptions,
+  gate: Gate<FastifyRequest>,
+  routeGate: RouteGate<FastifyRequest>,
+): void {
+  const exchangeOf = (request: FastifyRequest): Exchange =>
+    (request.tollgate ??= new Exchange(
+      request.method,
+      request.routeOptions.url ?? route.url,
+      request.ip,
+      request.log,
+    ));
+
+  if (routeGate.checksBeforeAuth) {
+    const beforeAuth: onRequestHookHandler = (request, reply, next) => {
+      const exchange = exchangeOf(request);
+      routeGate.beforeAuth(exchange).then((answer) => {
+        if (answer) send(reply, answer);
+        else {
+          reply.headers(routeGate.headers(exchange));
+          next();
+        }
+      }, next);
+    };
+    route.onRequest = [beforeAuth, ...hooks(route.onRequest)];
+  }
+
+  const admit: preHandlerHookHandler = (request, reply, next) => {
+    const exchange = exchangeOf(request);
+    Promise.resolve(gate.principal(request))
+      .then((principal) => {
+        exchange.principal = principal;
+        return routeGate.admit(exchange, { headers: request.headers, body: request.body });
+      })
+      .then((answer) => {
+        if (answer) send(reply, answer);
+        else {
+          reply.headers(routeGate.headers(exchange));
+          next();
+        }
+      }, next);
+  };
+  if (routeGate.checksAfterAuth) route.preHandler = [...hooks(route.preHandler), admit];
+
+  if (routeGate.idempotent) {
+    const capture: onSendHookHandler = (request, reply, payload, next) => {
+      const exchange = request.tollgate;
+      if (!exchange?.claim) return next(null, payload);
+      const response = { status: reply.statusCode, headers: reply.getHeaders() };
+      if (isStream(payload)) {
+        return next(
+          null,
+          tap(
+            payload,
+            (body) => routeGate.finish(exchange, { ...response, body }),
+            () => void routeGate.abandon(exchange),
+          ),
+        );
+      }
+      const body = new BodyCapture();
+      body.add(payload);
+      routeGate.finish(exchange, { ...response, body: body.bytes() }).then(() => next(null, payload), next);
+    };
+    route.onSend = [...hooks(route.onSend), capture];
+  }
+}
+
+function send(reply: FastifyReply, answer: HttpAnswer): void {
+  reply.code(answer.status).headers(answer.headers).send(asBuffer(answer.body));
+}
+
+function hooks<T>(existing: T | readonly T[] | undefined): T[] {
+  return existing === undefined ? [] : Array.isArray(existing) ? [...existing] : [existing as T];
+}
+
+function isStream(payload: unknown): payload is Readable {
+  return payload !== null && typeof payload === 'object' && typeof (payload as Readable).pipe === 'function';
+}
+
+/**
+ * The stream as sent, with every chunk copied aside. Its end is held back until `onEnd` (the
+ * completion) is done, so a client that saw the whole body finds the key completed.
+ */
+function tap(stream: Readable, onEnd: (body: Buffer) => Promise<void>, onFail: () => void): Transform {
+  const body = new BodyCapture();
+  const copy = new Transform({
+    transform(chunk, encoding, callback) {
+      body.add(chunk, encoding);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      onEnd(body.bytes()).then(() => callback(), callback);
+    },
+  });
+  pipeline(stream, copy, (error) => {
+    if (error) onFail();
+  });
+  return copy;
+}

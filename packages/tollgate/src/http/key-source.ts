@@ -1,0 +1,40 @@
+import { IdempotencyKeyError, IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
+import { type KeyParseResult, parseIdempotencyKey } from '../idempotency/key.ts';
+
+/** Where a route finds its idempotency key: a header (lower-case name), or a body field. */
+export type KeySource = { readonly header: string } | { readonly body: string };
+
+type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * Reads the key from where the route says. A header goes through {@link parseIdempotencyKey}
+ * (structured-field string or bare token of 16–255 `[A-Za-z0-9_-]`). A body field (dotted path,
+ * e.g. `message.successful_payment.invoice_payload`) is a provider's identifier: any string or
+ * integer of 1–255 characters, since it is only ever hashed into the scope.
+ */
+export function readKey(source: KeySource, headers: Headers, body: unknown): KeyParseResult {
+  if ('header' in source) return parseIdempotencyKey(headers[source.header]);
+  let value: unknown = body;
+  for (const part of source.body.split('.')) {
+    value =
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  }
+  if (value === undefined || value === null || value === '') {
+    return refuse(
+      IdempotencyKeyErrorCode.Missing,
+      `The request body has no "${source.body}" to use as its key.`,
+    );
+  }
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, key: String(value) };
+  if (typeof value !== 'string' || value.length > 255) {
+    return refuse(
+      IdempotencyKeyErrorCode.Malformed,
+      `The body field "${source.body}" must be a string or integer of 1 to 255 characters.`,
+    );
+  }
+  return { ok: true, key: value };
+}
+
+function refuse(code: IdempotencyKeyErrorCode, message: string): KeyParseResult {
+  return { ok: false, error: new IdempotencyKeyError(code, message) };
+}

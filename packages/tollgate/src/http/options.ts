@@ -1,0 +1,145 @@
+import type { Registry } from 'prom-client';
+import type { RouteOptions } from '../idempotency/options.ts';
+import type { OutcomePolicy } from '../idempotency/outcome.ts';
+import type { IdempotencyStore } from '../idempotency/store.ts';
+import type { HeaderOptions } from '../ratelimit/headers.ts';
+import type { PolicyOptions } from '../ratelimit/policy.ts';
+import type { RateLimitStore } from '../ratelimit/store.ts';
+import type { KeySource } from './key-source.ts';
+
+/** A rate-limit policy as a route states it: a {@link PolicyOptions} and what it counts. */
+export interface HttpPolicyOptions extends PolicyOptions {
+  /**
+   * `requests` counts every request, replays included. `operations` counts only requests that
+   * run the handler: a replay of a completed idempotency key, a mismatch or a conflict costs
+   * nothing. Request-counting policies without `principal` in their subject run before
+   * authentication (Fastify's `onRequest`); the others once the principal is known.
+   * Counters are keyed by policy name and subject: routes sharing a name share its counters.
+   * @default 'operations' when the subject includes 'principal', else 'requests'
+   */
+  counts?: 'requests' | 'operations';
+}
+
+/** How a route treats the idempotency key. */
+export type IdempotencyMode = 'required' | 'optional' | 'off';
+
+/** Idempotency settings a route may choose; each falls back to the plugin's, then to the default. */
+export interface IdempotencyRouteOptions extends RouteOptions {
+  /**
+   * `required` answers 400 without a key; `optional` runs a request without one unprotected.
+   * @default 'required'
+   */
+  readonly mode?: 'required' | 'optional';
+  /**
+   * The status for a key reused with a different request.
+   * @default 422
+   */
+  readonly mismatchStatus?: 422 | 409;
+  /**
+   * JSON body members left out of the fingerprint, as dotted paths (`metadata.trace_id`).
+   * @default []
+   */
+  readonly exclude?: readonly string[];
+  /**
+   * Where the key is: a request header, or a body field by dotted path (a webhook's
+   * `invoice_payload`). Body keys may be any 1–255 characters; they are only ever hashed.
+   * @default { header: 'idempotency-key' }
+   */
+  readonly key?: KeySource;
+}
+
+/** What a route states in `config.tollgate` (Fastify) or passes to the middleware (Express). */
+export interface TollgateRouteOptions {
+  /** Policies of this route, checked with the plugin's in the same round trip. @default [] */
+  readonly policies?: readonly HttpPolicyOptions[];
+  /**
+   * `'required'`, `'optional'`, `'off'`, or the settings of a protected route (`mode` defaults
+   * to `required` then).
+   * @default 'off'
+   */
+  readonly idempotency?: IdempotencyMode | IdempotencyRouteOptions;
+  /** Units one request consumes from every policy. @default 1 */
+  readonly cost?: number;
+}
+
+/** A pino-compatible logger; tollgate logs decisions with fields, never raw keys. */
+export interface GateLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/** Everything both adapters are configured with, once. `Req` is the framework's request. */
+export interface TollgateOptions<Req> {
+  /** Where counters live. @default new MemoryRateLimitStore() */
+  readonly rateLimitStore?: RateLimitStore;
+  /** Where idempotency records live. @default new MemoryIdempotencyStore() */
+  readonly idempotencyStore?: IdempotencyStore;
+  /** Policies every protected route counts (global, per-IP, per-principal). @default [] */
+  readonly policies?: readonly HttpPolicyOptions[];
+  /**
+   * The authenticated caller of a request, from the app's own authentication: it scopes
+   * idempotency keys (one principal never replays another's response) and feeds `principal`
+   * subjects. Called after pre-auth policies. `undefined` is an anonymous caller.
+   * @default () => undefined
+   */
+  readonly principal?: (request: Req) => string | undefined | Promise<string | undefined>;
+  /** Idempotency defaults for every route, plus what only the engine can hold. @default {} */
+  readonly idempotency?: Omit<IdempotencyRouteOptions, 'mode'> & {
+    /** Response headers stored and replayed. @default DEFAULT_REPLAY_HEADERS */
+    readonly replayHeaders?: readonly string[];
+    /** Which statuses use a key up. @default defaultOutcomePolicy */
+    readonly outcome?: OutcomePolicy;
+  };
+  /** Which rate-limit headers to send. @default { draft: true, legacy: true } */
+  readonly headers?: HeaderOptions;
+  /** Deadline of every rate-limit store call, in ms. @default 100 */
+  readonly storeTimeoutMs?: number;
+  /** A prom-client registry to publish `tollgate_http_*` metrics in. @default none */
+  readonly metrics?: Registry;
+}
+
+/** A route's idempotency settings with every default applied (the one place they meet). */
+export interface IdempotencySettings {
+  readonly mode: 'required' | 'optional';
+  readonly mismatchStatus: 422 | 409;
+  readonly exclude: readonly string[];
+  readonly key: KeySource;
+  readonly engine: RouteOptions;
+}
+
+const defaultKey: KeySource = { header: 'idempotency-key' };
+
+/** The route's idempotency settings over the plugin's, over the defaults; undefined when off. */
+export function idempotencySettings(
+  plugin: TollgateOptions<unknown>['idempotency'] = {},
+  route: TollgateRouteOptions['idempotency'] = 'off',
+): IdempotencySettings | undefined {
+  if (route === 'off') return undefined;
+  const own: IdempotencyRouteOptions = typeof route === 'string' ? { mode: route } : route;
+  const pick = <K extends Exclude<keyof IdempotencyRouteOptions, 'mode'>>(name: K) =>
+    own[name] ?? plugin[name];
+  return {
+    mode: own.mode ?? 'required',
+    mismatchStatus: pick('mismatchStatus') ?? 422,
+    exclude: pick('exclude') ?? [],
+    key: pick('key') ?? defaultKey,
+    engine: {
+      leaseMs: pick('leaseMs'),
+      ttlMs: pick('ttlMs'),
+      maxResponseBytes: pick('maxResponseBytes'),
+      waitMs: pick('waitMs'),
+      waitPollMs: pick('waitPollMs'),
+    },
+  };
+}
+
+/** When a policy is checked in the request pipeline. */
+export type Stage = 'pre-auth' | 'post-auth' | 'operation';
+
+/** The stage of a policy (see {@link HttpPolicyOptions.counts}). */
+export function stageOf(policy: HttpPolicyOptions): Stage {
+  const principal = policy.subject?.includes('principal') ?? false;
+  const counts = policy.counts ?? (principal ? 'operations' : 'requests');
+  if (counts === 'operations') return 'operation';
+  return principal ? 'post-auth' : 'pre-auth';
+}
