@@ -85,8 +85,17 @@ async function redis(server: PrivateRedis) {
     { rounds, total: total / 2, inFlight: 256 },
   );
   printTable('redis store (private redis-server, one ioredis connection), 256 in flight', figures);
+  // One at a time nothing can share a round trip: this is the cost of a single decision.
+  const alone = await compare(
+    {
+      'tollgate redis, 1 policy, 1 in flight': (i) => one.check({ principal: principal(i) }),
+      'rate-limiter-flexible, 1 in flight': (i) => theirs.consume(principal(i)),
+    },
+    { rounds, total: total / 20, inFlight: 1 },
+  );
+  printTable('redis store, 1 in flight', alone);
   client.disconnect();
-  return figures;
+  return { ...figures, ...alone };
 }
 
 /** Heap growth per idle key, after a full GC, with keys like `acct_000123`. */
@@ -134,6 +143,8 @@ try {
       tollgateOnePolicy: red['tollgate redis, 1 policy']!,
       tollgateThreePolicies: red['tollgate redis, 3 policies all-or-nothing']!,
       rateLimiterFlexible: red['rate-limiter-flexible RateLimiterRedis']!,
+      tollgateOneInFlight: red['tollgate redis, 1 policy, 1 in flight']!,
+      rateLimiterFlexibleOneInFlight: red['rate-limiter-flexible, 1 in flight']!,
     },
     ratios: {
       memoryVsRateLimiterFlexible: ratio(
@@ -148,6 +159,10 @@ try {
         red['tollgate redis, 3 policies all-or-nothing']!.opsPerSecond,
         red['rate-limiter-flexible RateLimiterRedis']!.opsPerSecond,
       ),
+      redisOneInFlightVsRateLimiterFlexible: ratio(
+        red['tollgate redis, 1 policy, 1 in flight']!.opsPerSecond,
+        red['rate-limiter-flexible, 1 in flight']!.opsPerSecond,
+      ),
     },
     bytesPerIdleKey: bytes,
     targets: { memory: 3, redisOnePolicy: 1, redisThreePolicies: 0.9, bytesPerIdleKey: 150 },
@@ -155,7 +170,7 @@ try {
     total,
   };
   console.log(
-    `\nratios: memory ${summary.ratios.memoryVsRateLimiterFlexible}× (target ≥ 3), redis 1 policy ${summary.ratios.redisOnePolicyVsRateLimiterFlexible}× (≥ 1.0), redis 3 policies ${summary.ratios.redisThreePoliciesVsRateLimiterFlexibleOne}× (≥ 0.9)`,
+    `\nratios: memory ${summary.ratios.memoryVsRateLimiterFlexible}× (target ≥ 3), redis 1 policy ${summary.ratios.redisOnePolicyVsRateLimiterFlexible}× (≥ 1.0), redis 3 policies ${summary.ratios.redisThreePoliciesVsRateLimiterFlexibleOne}× (≥ 0.9), redis 1 in flight ${summary.ratios.redisOneInFlightVsRateLimiterFlexible}×`,
   );
   console.log(JSON.stringify(summary));
 } finally {

@@ -106,4 +106,32 @@ describe('redis store (single node)', () => {
     client.disconnect();
     await server.dispose();
   });
+
+  it('decides the requests of one tick in one script call, each all-or-nothing, in order', async () => {
+    const server = await PrivateRedis.start();
+    const client = new Redis(server.url);
+    const limiter = new RateLimiter({
+      store: new RedisRateLimitStore(client),
+      policies: [
+        { name: 'global', algorithm: 'fixed-window', limit: 3, windowSeconds: 3600 },
+        { name: 'user', algorithm: 'fixed-window', limit: 2, windowSeconds: 3600, subject: ['principal'] },
+      ],
+    });
+    await client.config('RESETSTAT');
+    const principals = ['x', 'x', 'x', 'y', 'y', 'z'];
+    const results = await Promise.all(principals.map((principal) => limiter.check({ principal })));
+    // x, x admitted; the third x denied by 'user' and so consumes no 'global'; y admitted;
+    // then 'global' is spent: y and z denied.
+    expect(results.map((r) => r.allowed)).toEqual([true, true, false, true, false, false]);
+    expect(results[2]!.policies.map((p) => p.allowed)).toEqual([true, false]);
+    const stats = await client.info('commandstats');
+    /** Script executions: calls that did not fail (an EVALSHA answered NOSCRIPT ran nothing). */
+    const calls = (command: string) => {
+      const match = stats.match(new RegExp(`cmdstat_${command}:calls=(\\d+),.*?failed_calls=(\\d+)`));
+      return match ? Number(match[1]) - Number(match[2]) : 0;
+    };
+    expect(calls('evalsha') + calls('eval')).toBe(1);
+    client.disconnect();
+    await server.dispose();
+  });
 });
