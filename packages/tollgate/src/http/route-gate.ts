@@ -251,15 +251,14 @@ export class RouteGate<Req> {
     return problemAnswer(problem, { ...this.headers(exchange), ...extra });
   }
 
-  private async timed<T>(store: StoreName, operation: string, work: Promise<T>): Promise<T> {
+  /** `work`, timed into the store-call histogram when metrics are on (untouched otherwise). */
+  private timed<T>(store: StoreName, operation: string, work: Promise<T>): Promise<T> {
     const metrics = this.gate.metrics;
     if (!metrics.enabled) return work;
     const started = performance.now();
-    try {
-      return await work;
-    } finally {
-      metrics.storeCall(store, operation, (performance.now() - started) / 1000);
-    }
+    const observe = () => metrics.storeCall(store, operation, (performance.now() - started) / 1000);
+    work.then(observe, observe);
+    return work;
   }
 
   private storeFault(exchange: Exchange, store: StoreName, error: unknown): void {
