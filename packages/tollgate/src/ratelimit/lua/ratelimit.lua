@@ -28,27 +28,36 @@ if now == 0 then
   now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
 
+-- Every key is read once, up front; `state` then holds each key's latest value, so a
+-- request sees the writes of those before it, and each changed key is written once, at
+-- the end, with its last state and expiry.
+local state, dirty = {}, {}
+local values = redis.call('MGET', unpack(KEYS))
+for i = 1, #KEYS do state[KEYS[i]] = values[i] end
+
 local out = { now }
 local first = 1
 for count in string.gmatch(ARGV[2], '%d+') do
   local last = first + tonumber(count) - 1
-  local writes = {}
+  local admitted = {}
   local blocked = false
   for i = first, last do
     local code, limit, window, burst, enforce, cost = string.match(ARGV[i + 2], '^(%d+) (%d+) (%d+) (%d+) (%d) (%d+)$')
     local algorithm = algorithms[algorithmNames[tonumber(code)]]
     limit, window, burst, cost = tonumber(limit), tonumber(window), tonumber(burst), tonumber(cost)
+    local key = KEYS[i]
+    local value = state[key]
     local a, b, c = 0, 0, 0
-    local value = redis.call('GET', KEYS[i])
     if value then a, b, c = struct.unpack('<ddd', value) end
     if mode == 3 then
       if value then
-        redis.call('SET', KEYS[i], struct.pack('<ddd', algorithm.refund(a, b, c, limit, window, cost, now)), 'KEEPTTL')
+        state[key] = struct.pack('<ddd', algorithm.refund(a, b, c, limit, window, cost, now))
+        dirty[key] = dirty[key] or -1 -- keep the key's expiry
       end
     else
       local allowed, remaining, reset, retry, na, nb, nc = algorithm.evaluate(a, b, c, limit, window, burst, cost, now)
       if allowed == 1 then
-        writes[#writes + 1] = { KEYS[i], struct.pack('<ddd', na, nb, nc), math.max(1, reset) + linger }
+        admitted[#admitted + 1] = { key, struct.pack('<ddd', na, nb, nc), math.max(1, reset) + linger }
       elseif enforce == '1' then
         blocked = true
       end
@@ -59,10 +68,19 @@ for count in string.gmatch(ARGV[2], '%d+') do
     end
   end
   if mode == 1 and not blocked then
-    for _, write in ipairs(writes) do
-      redis.call('SET', write[1], write[2], 'PX', write[3])
+    for _, write in ipairs(admitted) do
+      state[write[1]] = write[2]
+      dirty[write[1]] = write[3]
     end
   end
   first = last + 1
+end
+
+for key, expiry in pairs(dirty) do
+  if expiry == -1 then
+    redis.call('SET', key, state[key], 'KEEPTTL')
+  else
+    redis.call('SET', key, state[key], 'PX', expiry)
+  end
 end
 return out
