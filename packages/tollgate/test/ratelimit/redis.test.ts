@@ -134,4 +134,24 @@ describe('redis store (single node)', () => {
     client.disconnect();
     await server.dispose();
   });
+
+  it('splits a tick of many requests with many policies into script calls Lua can unpack', async () => {
+    const policies = Array.from({ length: 100 }, (_, i) => ({
+      name: `p${i}`,
+      algorithm: 'fixed-window' as const,
+      limit: 1000,
+      windowSeconds: 60,
+      subject: ['principal' as const],
+    }));
+    const limiter = new RateLimiter({
+      store: new RedisRateLimitStore(redis, { prefix: keyPrefix() }),
+      policies,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => limiter.check({ principal: `u${i % 7}` })),
+    );
+    expect(results.every((r) => r.allowed)).toBe(true);
+    const after = await limiter.peek({ principal: 'u0' });
+    expect(after.policies.map((p) => p.remaining)).toEqual(Array(100).fill(1000 - 43));
+  });
 });

@@ -138,8 +138,19 @@ export class RedisRateLimitStore implements RateLimitStore {
       const queue = this.queues[mode];
       if (queue.length === 0) continue;
       this.queues[mode] = [];
-      for (let i = 0; i < queue.length; i += this.maxBatch)
-        this.send(mode, queue.slice(i, i + this.maxBatch));
+      let batch: Queued[] = [];
+      let checks = 0;
+      for (const queued of queue) {
+        const full = batch.length === this.maxBatch || checks + queued.checks.length > maxChecksPerCall;
+        if (full && batch.length > 0) {
+          this.send(mode, batch);
+          batch = [];
+          checks = 0;
+        }
+        batch.push(queued);
+        checks += queued.checks.length;
+      }
+      this.send(mode, batch);
     }
   };
 
@@ -157,6 +168,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
   }
 }
+
+/** The script reads all its keys with one MGET, and Lua unpacks at most ~8000 values. */
+const maxChecksPerCall = 1024;
 
 /** States in which a command would only queue behind a reconnect that may never come. */
 const disconnected = new Set(['reconnecting', 'close', 'end']);
