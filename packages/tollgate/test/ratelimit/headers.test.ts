@@ -1,4 +1,5 @@
-import { parseList } from 'structured-headers';
+import fc from 'fast-check';
+import { parseList, serializeList } from 'structured-headers';
 import { MemoryRateLimitStore, RateLimiter, type RateLimitResult, rateLimitHeaders } from 'tollgate';
 import { describe, expect, it } from 'vitest';
 
@@ -122,5 +123,51 @@ describe('rateLimitHeaders', () => {
       retryAfterSeconds: 1,
     };
     expect(rateLimitHeaders(unavailable)).toEqual({ 'Retry-After': '1' });
+  });
+
+  it('writes exactly what structured-headers would, for any names and counts (fast-check)', () => {
+    const policy = fc.record({
+      name: fc.oneof(
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+        fc.string({ minLength: 1, maxLength: 12 }).filter((n) => /^[\x20-\x7e]+$/.test(n)),
+      ),
+      limit: fc.integer({ min: 1, max: 1e9 }),
+      windowSeconds: fc.integer({ min: 1, max: 86_400 }),
+      remaining: fc.integer({ min: 0, max: 1e9 }),
+      resetSeconds: fc.integer({ min: 0, max: 86_400 }),
+    });
+    fc.assert(
+      fc.property(fc.array(policy, { minLength: 1, maxLength: 4 }), (policies) => {
+        const result: RateLimitResult = {
+          allowed: true,
+          reason: 'allowed',
+          retryAfterSeconds: 0,
+          policies: policies.map((p) => ({ ...p, allowed: true, retryAfterSeconds: 0, shadow: false })),
+        };
+        const headers = rateLimitHeaders(result);
+        expect(headers['RateLimit-Policy']).toBe(
+          serializeList(
+            policies.map((p) => [
+              p.name,
+              new Map([
+                ['q', p.limit],
+                ['w', p.windowSeconds],
+              ]),
+            ]),
+          ),
+        );
+        expect(headers.RateLimit).toBe(
+          serializeList(
+            policies.map((p) => [
+              p.name,
+              new Map([
+                ['r', p.remaining],
+                ['t', p.resetSeconds],
+              ]),
+            ]),
+          ),
+        );
+      }),
+    );
   });
 });
