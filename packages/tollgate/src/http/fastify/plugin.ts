@@ -1,4 +1,4 @@
-import { pipeline, type Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type {
   FastifyPluginCallback,
   FastifyReply,
@@ -144,21 +144,35 @@ function isStream(payload: unknown): payload is Readable {
 
 /**
  * The stream as sent, with every chunk copied aside. Its end is held back until `onEnd` (the
- * completion) is done, so a client that saw the whole body finds the key completed.
+ * completion) is done, so a client that saw the whole body finds the key completed. A client
+ * that hangs up does not stop the source: the effect has happened, so the rest is read and
+ * stored for the retry to replay. Only a source that fails gives the key back (`onFail`).
  */
-function tap(stream: Readable, onEnd: (body: Buffer) => Promise<void>, onFail: () => void): Transform {
+function tap(source: Readable, onEnd: (body: Buffer) => Promise<void>, onFail: () => void): Readable {
   const body = new BodyCapture();
-  const copy = new Transform({
-    transform(chunk, encoding, callback) {
-      body.add(chunk, encoding);
-      callback(null, chunk);
-    },
-    flush(callback) {
-      onEnd(body.bytes()).then(() => callback(), callback);
-    },
+  const sent = new PassThrough();
+  let clientGone = false;
+  sent.once('close', () => {
+    if (sent.writableFinished) return;
+    clientGone = true;
+    source.resume();
   });
-  pipeline(stream, copy, (error) => {
-    if (error) onFail();
+  source.on('data', (chunk: Buffer) => {
+    body.add(chunk);
+    if (!clientGone && !sent.write(chunk)) {
+      source.pause();
+      sent.once('drain', () => source.resume());
+    }
   });
-  return copy;
+  source.once('end', () => {
+    onEnd(body.bytes()).then(
+      () => clientGone || sent.end(),
+      (error: unknown) => sent.destroy(error as Error),
+    );
+  });
+  source.once('error', (error) => {
+    onFail();
+    sent.destroy(error);
+  });
+  return sent;
 }
