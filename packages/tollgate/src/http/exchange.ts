@@ -1,6 +1,26 @@
 import type { Claim } from '../idempotency/claim.ts';
+import type { Checkpoint } from '../idempotency/record.ts';
+import type { IdempotencyStore } from '../idempotency/store.ts';
 import type { RateLimitResult } from '../ratelimit/limiter.ts';
 import type { GateLogger } from './options.ts';
+import type { HttpAnswer } from './problem.ts';
+
+/** What `exchange.begin` answers on a route whose handler claims (`claim: 'handler'`). */
+export type HandlerBegin =
+  | {
+      /** The key is this request's: run the effect, then complete `claim`. */
+      readonly status: 'new';
+      readonly claim: Claim;
+      /** Where a released or crashed earlier claimant left off, if it recorded a checkpoint. */
+      readonly checkpoint: Checkpoint | null;
+      /** The rate-limit headers the response should carry. */
+      readonly headers: Record<string, string>;
+    }
+  | {
+      /** Nothing to run: send `answer` (a replay, a conflict, a mismatch, a 429 or a 503). */
+      readonly status: 'answered';
+      readonly answer: HttpAnswer;
+    };
 
 /**
  * One request on its way through a protected route: what the adapters keep between hooks.
@@ -14,6 +34,13 @@ export class Exchange {
   limits: RateLimitResult | undefined;
   /** The idempotency claim this request holds while its handler runs; completed on send. */
   claim: Claim | undefined;
+  /** The checkpoint the claim resumes from (null for a fresh key), once claimed. */
+  checkpoint: Checkpoint | null = null;
+  /**
+   * On a route with `claim: 'handler'`, once the key is parsed: claims it, through `store`
+   * when given (e.g. `postgresStore.within(tx)`), else the adapter's store. Callable once.
+   */
+  begin: ((options?: { readonly store?: IdempotencyStore }) => Promise<HandlerBegin>) | undefined;
 
   constructor(
     readonly method: string,

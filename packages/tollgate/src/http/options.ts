@@ -46,6 +46,17 @@ export interface IdempotencyRouteOptions extends RouteOptions {
    * @default { header: 'idempotency-key' }
    */
   readonly key?: KeySource;
+  /**
+   * Who claims the key. `adapter`: the adapter claims before the handler and completes with
+   * the captured response. `handler`: the adapter still limits, parses the key and answers
+   * bad keys, but the claim waits for the handler to call `exchange.begin({ store })` — e.g.
+   * inside its own transaction with `store.within(tx)` — which answers replays, conflicts and
+   * mismatches as usual; the handler then completes the claim itself (in a later transaction
+   * if it likes) and clears `exchange.claim`. A claim still held when the response is sent is
+   * completed with it, as in `adapter` mode. A handler that never calls `begin` claims nothing.
+   * @default 'adapter'
+   */
+  readonly claim?: 'adapter' | 'handler';
 }
 
 /** What a route states in `config.tollgate` (Fastify) or passes to the middleware (Express). */
@@ -104,6 +115,7 @@ export interface IdempotencySettings {
   readonly mismatchStatus: 422 | 409;
   readonly exclude: readonly string[];
   readonly key: KeySource;
+  readonly claim: 'adapter' | 'handler';
   readonly engine: RouteOptions;
 }
 
@@ -123,6 +135,7 @@ export function idempotencySettings(
     mismatchStatus: pick('mismatchStatus') ?? 422,
     exclude: pick('exclude') ?? [],
     key: pick('key') ?? defaultKey,
+    claim: pick('claim') ?? 'adapter',
     engine: {
       leaseMs: pick('leaseMs'),
       ttlMs: pick('ttlMs'),

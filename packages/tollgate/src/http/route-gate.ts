@@ -2,6 +2,7 @@ import { IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
 import { type FingerprintBody, fingerprint } from '../idempotency/fingerprint.ts';
 import type { CapturedResponse, ReplayedResponse } from '../idempotency/replay.ts';
 import { scopeHash } from '../idempotency/scope.ts';
+import type { IdempotencyStore } from '../idempotency/store.ts';
 import { rateLimitHeaders } from '../ratelimit/headers.ts';
 import type { RateLimiter, RateLimitResult } from '../ratelimit/limiter.ts';
 import type { Exchange } from './exchange.ts';
@@ -80,6 +81,21 @@ export class RouteGate<Req> {
         detail: key.error.message,
       });
     }
+    if (settings.claim === 'handler') {
+      const { body } = request;
+      exchange.begin = async (options = {}) => {
+        exchange.begin = undefined;
+        const answer = await this.claim(exchange, settings, key.key, body, options.store);
+        if (answer) return { status: 'answered', answer };
+        return {
+          status: 'new',
+          claim: exchange.claim!,
+          checkpoint: exchange.checkpoint,
+          headers: this.headers(exchange),
+        };
+      };
+      return undefined;
+    }
     return this.claim(exchange, settings, key.key, request.body);
   }
 
@@ -123,6 +139,7 @@ export class RouteGate<Req> {
     settings: IdempotencySettings,
     key: string,
     body: unknown,
+    store?: IdempotencyStore,
   ): Promise<HttpAnswer | undefined> {
     const { method, path: route } = exchange;
     const scope = { principal: exchange.principal ?? '', method, route };
@@ -132,7 +149,10 @@ export class RouteGate<Req> {
       begun = await this.timed(
         'idempotency',
         'begin',
-        this.gate.engine.begin({ ...scope, key, fingerprint: print }, settings.engine),
+        this.gate.engine.begin(
+          { ...scope, key, fingerprint: print },
+          store ? { ...settings.engine, store } : settings.engine,
+        ),
       );
     } catch (error) {
       this.storeFault(exchange, 'idempotency', error);
@@ -152,6 +172,7 @@ export class RouteGate<Req> {
     }
     if (begun.status === 'new') {
       exchange.claim = begun.claim;
+      exchange.checkpoint = begun.checkpoint;
       const limited = await this.limit(this.parts.operation, exchange);
       if (limited) await this.abandon(exchange);
       return limited;

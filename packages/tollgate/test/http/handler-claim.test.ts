@@ -1,0 +1,92 @@
+/**
+ * `claim: 'handler'`: the adapter limits and parses the key, the handler claims (in its own
+ * transaction, through the store it passes) and completes the claim itself.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { tollgate } from 'tollgate/fastify';
+import { MemoryIdempotencyStore } from 'tollgate/idempotency';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/** A store that counts the claims that reach it. */
+class CountingStore extends MemoryIdempotencyStore {
+  claims = 0;
+  override claim(request: Parameters<MemoryIdempotencyStore['claim']>[0]) {
+    this.claims++;
+    return super.claim(request);
+  }
+}
+
+const key = 'handler-claim-key-0001';
+
+describe("Fastify route with idempotency { claim: 'handler' }", () => {
+  let app: FastifyInstance;
+  afterEach(() => app.close());
+
+  async function build(options: { fail?: () => boolean; store?: MemoryIdempotencyStore } = {}) {
+    const adapterStore = new CountingStore();
+    const effects: string[] = [];
+    app = Fastify();
+    await app.register(tollgate, {
+      idempotencyStore: adapterStore,
+      principal: () => 'acct_1',
+      policies: [
+        { name: 'ops', algorithm: 'fixed-window', limit: 100, windowSeconds: 60, subject: ['principal'] },
+      ],
+    });
+    app.post(
+      '/charges',
+      { config: { tollgate: { idempotency: { mode: 'required', claim: 'handler' } } } },
+      async (request, reply) => {
+        const exchange = request.tollgate!;
+        const begun = await exchange.begin!(options.store ? { store: options.store } : {});
+        if (begun.status === 'answered') {
+          const { answer } = begun;
+          return reply.code(answer.status).headers(answer.headers).send(Buffer.from(answer.body));
+        }
+        if (begun.checkpoint === null) await begun.claim.checkpoint('charged', effects.push('charge'));
+        if (options.fail?.()) return reply.code(503).send({ retry: true });
+        const body = JSON.stringify({ charges: effects.length, resumed: begun.checkpoint !== null });
+        await begun.claim.complete({ status: 201, headers: { 'content-type': 'application/json' }, body });
+        exchange.claim = undefined;
+        return reply.code(201).headers(begun.headers).type('application/json').send(body);
+      },
+    );
+    const send = (payload: object, idempotencyKey: string | null = key) =>
+      app.inject({
+        method: 'POST',
+        url: '/charges',
+        payload,
+        headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+      });
+    return { send, effects, adapterStore };
+  }
+
+  it('replays what the handler completed, answers mismatches, and checks the key first', async () => {
+    const { send, effects, adapterStore } = await build();
+    const first = await send({ amount: 1 });
+    expect([first.statusCode, first.json()]).toEqual([201, { charges: 1, resumed: false }]);
+    expect(first.headers['x-ratelimit-remaining']).toBe('99');
+    const again = await send({ amount: 1 });
+    expect([again.statusCode, again.body, again.headers['idempotent-replayed']]).toEqual([
+      201,
+      first.body,
+      'true',
+    ]);
+    expect((await send({ amount: 2 })).statusCode).toBe(422);
+    expect((await send({ amount: 1 }, null)).statusCode).toBe(400);
+    expect((await send({ amount: 1 }, 'short')).statusCode).toBe(400);
+    expect(effects).toEqual(['charge']);
+    expect(adapterStore.claims).toBe(3); // the two bad keys never reached the store
+  });
+
+  it('claims through the store the handler passes, and a released claim resumes from its checkpoint', async () => {
+    const own = new CountingStore();
+    let failures = 1;
+    const { send, effects, adapterStore } = await build({ store: own, fail: () => failures-- > 0 });
+    expect((await send({ amount: 1 })).statusCode).toBe(503); // completed by the adapter: released
+    const retry = await send({ amount: 1 });
+    expect([retry.statusCode, retry.json()]).toEqual([201, { charges: 1, resumed: true }]);
+    expect(effects).toEqual(['charge']);
+    expect([own.claims, adapterStore.claims]).toEqual([2, 0]);
+  });
+});
