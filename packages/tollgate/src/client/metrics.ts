@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registered } from '../metrics.ts';
 import type { BreakerStateName } from './breaker/breaker.ts';
 import type { RetryErrorCode } from './errors.ts';
 import type { RetryReason } from './policy/decide.ts';
@@ -28,49 +28,32 @@ export const noMetrics: ClientMetrics = {
  * it is loaded here, on demand, never at import time. Clients sharing a registry share metrics.
  */
 export function prometheusMetrics(registry: Registry): ClientMetrics {
-  const prom = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
-  const existing = <T>(name: string) => registry.getSingleMetric(name) as T | undefined;
-  const attempts =
-    existing<Counter<'host' | 'method' | 'outcome'>>('tollgate_client_attempts_total') ??
-    new prom.Counter({
-      name: 'tollgate_client_attempts_total',
-      help: 'HTTP attempts sent by the retry client, by outcome (status or transport error code).',
-      labelNames: ['host', 'method', 'outcome'],
-      registers: [registry],
-    });
-  const retries =
-    existing<Counter<'host' | 'reason'>>('tollgate_client_retries_total') ??
-    new prom.Counter({
-      name: 'tollgate_client_retries_total',
-      help: 'Retries scheduled by the retry client, by reason.',
-      labelNames: ['host', 'reason'],
-      registers: [registry],
-    });
-  const giveUps =
-    existing<Counter<'host' | 'code'>>('tollgate_client_give_ups_total') ??
-    new prom.Counter({
-      name: 'tollgate_client_give_ups_total',
-      help: 'Logical operations the retry client gave up on, by error code.',
-      labelNames: ['host', 'code'],
-      registers: [registry],
-    });
-  const breaker =
-    existing<Gauge<'host'>>('tollgate_client_breaker_state') ??
-    new prom.Gauge({
-      name: 'tollgate_client_breaker_state',
-      help: 'Circuit breaker state per host: 0 closed, 1 half-open, 2 open.',
-      labelNames: ['host'],
-      registers: [registry],
-    });
-  const delay =
-    existing<Histogram<'host'>>('tollgate_client_retry_delay_seconds') ??
-    new prom.Histogram({
-      name: 'tollgate_client_retry_delay_seconds',
-      help: 'Wait before each retry, in seconds.',
-      labelNames: ['host'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
-    });
+  const attempts = registered.counter(registry, {
+    name: 'tollgate_client_attempts_total',
+    help: 'HTTP attempts sent by the retry client, by outcome (status or transport error code).',
+    labelNames: ['host', 'method', 'outcome'],
+  });
+  const retries = registered.counter(registry, {
+    name: 'tollgate_client_retries_total',
+    help: 'Retries scheduled by the retry client, by reason.',
+    labelNames: ['host', 'reason'],
+  });
+  const giveUps = registered.counter(registry, {
+    name: 'tollgate_client_give_ups_total',
+    help: 'Logical operations the retry client gave up on, by error code.',
+    labelNames: ['host', 'code'],
+  });
+  const breaker = registered.gauge(registry, {
+    name: 'tollgate_client_breaker_state',
+    help: 'Circuit breaker state per host: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['host'],
+  });
+  const delay = registered.histogram(registry, {
+    name: 'tollgate_client_retry_delay_seconds',
+    help: 'Wait before each retry, in seconds.',
+    labelNames: ['host'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  });
   return {
     attempt: (host, method, outcome) => attempts.inc({ host, method, outcome }),
     retry: (host, reason, delayMs) => {

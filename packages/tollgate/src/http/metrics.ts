@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
-import type { Counter, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registered } from '../metrics.ts';
 
 /** Which store a call went to. */
 export type StoreName = 'ratelimit' | 'idempotency';
@@ -29,41 +29,27 @@ export const noMetrics: GateMetrics = {
  * loaded here on demand, never at import time. Adapters sharing a registry share metrics.
  */
 export function prometheusMetrics(registry: Registry): GateMetrics {
-  const prom = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
-  const existing = <T>(name: string) => registry.getSingleMetric(name) as T | undefined;
-  const decisions =
-    existing<Counter<'policy' | 'outcome'>>('tollgate_http_decisions_total') ??
-    new prom.Counter({
-      name: 'tollgate_http_decisions_total',
-      help: 'Rate-limit decisions per policy and outcome (allowed, limited, shadow-limited, store-unavailable).',
-      labelNames: ['policy', 'outcome'],
-      registers: [registry],
-    });
-  const idempotency =
-    existing<Counter<'route' | 'outcome'>>('tollgate_http_idempotency_total') ??
-    new prom.Counter({
-      name: 'tollgate_http_idempotency_total',
-      help: 'Idempotent requests not run again, by outcome: replay, conflict (in flight), mismatch.',
-      labelNames: ['route', 'outcome'],
-      registers: [registry],
-    });
-  const storeErrors =
-    existing<Counter<'store'>>('tollgate_http_store_errors_total') ??
-    new prom.Counter({
-      name: 'tollgate_http_store_errors_total',
-      help: 'Store calls that failed or missed their deadline.',
-      labelNames: ['store'],
-      registers: [registry],
-    });
-  const storeCalls =
-    existing<Histogram<'store' | 'operation'>>('tollgate_http_store_call_duration_seconds') ??
-    new prom.Histogram({
-      name: 'tollgate_http_store_call_duration_seconds',
-      help: 'Duration of store calls made for HTTP requests, in seconds.',
-      labelNames: ['store', 'operation'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers: [registry],
-    });
+  const decisions = registered.counter(registry, {
+    name: 'tollgate_http_decisions_total',
+    help: 'Rate-limit decisions per policy and outcome (allowed, limited, shadow-limited, store-unavailable).',
+    labelNames: ['policy', 'outcome'],
+  });
+  const idempotency = registered.counter(registry, {
+    name: 'tollgate_http_idempotency_total',
+    help: 'Idempotent requests not run again, by outcome: replay, conflict (in flight), mismatch.',
+    labelNames: ['route', 'outcome'],
+  });
+  const storeErrors = registered.counter(registry, {
+    name: 'tollgate_http_store_errors_total',
+    help: 'Store calls that failed or missed their deadline.',
+    labelNames: ['store'],
+  });
+  const storeCalls = registered.histogram(registry, {
+    name: 'tollgate_http_store_call_duration_seconds',
+    help: 'Duration of store calls made for HTTP requests, in seconds.',
+    labelNames: ['store', 'operation'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  });
   return {
     enabled: true,
     decision: (policy, outcome) => decisions.inc({ policy, outcome }),
