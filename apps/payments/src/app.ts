@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { tollgate } from 'tollgate/fastify';
+import { servicePolicies } from './limits.ts';
+import { errorHandler, notFoundHandler } from './problem.ts';
+import { auditLogsRoute } from './routes/audit-logs.ts';
+import { createPaymentRoute } from './routes/create-payment.ts';
+import { healthRoutes, type Lifecycle } from './routes/health.ts';
+import { rateLimitsRoute } from './routes/rate-limits.ts';
+import { readPaymentRoute } from './routes/read-payment.ts';
+import { retryConfigRoutes } from './routes/retry-config.ts';
+import { simulateRoute } from './routes/simulate.ts';
+import type { Services } from './services.ts';
+
+/** The largest request body accepted (1 MiB); more answers 413. */
+export const BODY_LIMIT = 1_048_576;
+
+/** Request ids a client may choose (`X-Request-Id`); anything else gets a fresh UUID. */
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Headers never written to logs. */
+const redacted = ['req.headers.authorization', 'req.headers["idempotency-key"]', 'req.headers.cookie'];
+
+/**
+ * The payments service on Fastify: tollgate in front of every API route (the seed's limits,
+ * idempotency keys on payments), RFC 9457 problems for every error, request ids, metrics,
+ * health, OpenAPI at `/openapi.json` and its docs page at `/docs`.
+ */
+export async function buildApp(
+  services: Services,
+  lifecycle: Lifecycle = { draining: false },
+): Promise<FastifyInstance> {
+  const { config, metrics } = services;
+  const app = Fastify({
+    logger: { level: config.LOG_LEVEL, redact: { paths: redacted, censor: '[redacted]' } },
+    bodyLimit: BODY_LIMIT,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    // Money must arrive as JSON numbers: no coercion of "99.99", no silently dropped fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  app.decorateRequest('principal', undefined);
+  app.decorateRequest('outcome', undefined);
+  app.decorateRequest('amountMinor', undefined);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.duration.observe(
+      { method: request.method, route, status_code: status },
+      reply.elapsedTime / 1000,
+    );
+    if (status === 429) metrics.rateLimited.inc({ route });
+    if (reply.getHeader('idempotent-replayed') === 'true') metrics.replays.inc({ route });
+    if (status === 409 && request.method === 'POST') metrics.conflicts.inc({ route });
+    if (route === '/api/v1/payments' && request.method === 'POST') {
+      metrics.payments.inc({ outcome: request.outcome ?? (status >= 500 ? 'failed' : 'rejected') });
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'tollgate payments',
+        version: '0.1.0',
+        description: 'Idempotent, rate-limited payments (tollgate reference service, WEB-012).',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const { all } = servicePolicies(config);
+  await app.register(tollgate, {
+    rateLimitStore: services.rateLimitStore,
+    idempotencyStore: services.idempotencyStore,
+    policies: all,
+    global: false,
+    principal: (request) => request.principal,
+    metrics: metrics.registry,
+  });
+
+  createPaymentRoute(app, services);
+  readPaymentRoute(app, services);
+  await retryConfigRoutes(app);
+  rateLimitsRoute(app, services);
+  auditLogsRoute(app, services);
+  simulateRoute(app, services);
+  healthRoutes(app, services, lifecycle);
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

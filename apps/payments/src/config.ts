@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Every setting of the service, declared once: its environment variable, its default and how
+ * its text is read. Values come from the environment, then from the JSON file named by
+ * `CONFIG_FILE` (keys are the same variable names), then from these defaults.
+ */
+const settings = {
+  PORT: { default: 8000, read: integer(0, 65_535) },
+  HOST: { default: '127.0.0.1', read: text },
+  /** PGlite's directory when DATABASE_URL is unset. */
+  DATA_DIR: { default: './data', read: text },
+  DATABASE_URL: { default: undefined, read: text },
+  DATABASE_POOL_SIZE: { default: 20, read: integer(1, 500) },
+  REDIS_URL: { default: undefined, read: text },
+  REDIS_KEY_PREFIX: { default: 'payments:', read: text },
+  API_KEYS: { default: undefined, read: text },
+  API_KEY: { default: undefined, read: text },
+  LOG_LEVEL: { default: 'info', read: logLevel },
+  RATE_LIMIT_GLOBAL: { default: 1000, read: integer(1, 1e9) },
+  RATE_LIMIT_GLOBAL_WINDOW_S: { default: 60, read: integer(1, 86_400) },
+  RATE_LIMIT_USER: { default: 100, read: integer(1, 1e9) },
+  RATE_LIMIT_USER_WINDOW_S: { default: 60, read: integer(1, 86_400) },
+  RATE_LIMIT_PAYMENTS: { default: 10, read: integer(1, 1e9) },
+  RATE_LIMIT_PAYMENTS_WINDOW_S: { default: 60, read: integer(1, 86_400) },
+  RATE_LIMIT_BURST_RATE: { default: 20, read: integer(1, 1e9) },
+  RATE_LIMIT_BURST_CAPACITY: { default: 50, read: integer(1, 1e9) },
+  IDEMPOTENCY_TTL_MS: { default: 86_400_000, read: integer(1000, 30 * 86_400_000) },
+  IDEMPOTENCY_LEASE_MS: { default: 30_000, read: integer(100, 3_600_000) },
+  PROCESSOR_LATENCY_MS: { default: 0, read: integer(0, 600_000) },
+  PROCESSOR_FAILURE_RATE: { default: 0, read: rate },
+  PROCESSOR_DECLINE_RATE: { default: 0, read: rate },
+  SHUTDOWN_TIMEOUT_MS: { default: 10_000, read: integer(0, 600_000) },
+} as const;
+
+type Settings = typeof settings;
+/** The service's configuration: one value per setting, defaults applied. */
+export type Config = {
+  -readonly [K in keyof Settings]: ReturnType<Settings[K]['read']> | Settings[K]['default'];
+};
+
+/** The names of every setting (the README's configuration table lists each). */
+export const settingNames = Object.keys(settings) as (keyof Settings)[];
+
+/** A setting that could not be read: the service refuses to start and says which. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_PAYMENTS_CONFIG';
+}
+
+/** Reads the configuration from `env` (and the file `env.CONFIG_FILE` names, if any). */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const file = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
+  const config: Record<string, unknown> = {};
+  for (const name of settingNames) {
+    const setting = settings[name];
+    const raw = env[name] ?? file[name];
+    if (raw === undefined || raw === '') {
+      config[name] = setting.default;
+      continue;
+    }
+    try {
+      config[name] = setting.read(String(raw));
+    } catch (error) {
+      throw new ConfigError(`${name}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return config as Config;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`CONFIG_FILE ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`CONFIG_FILE ${path}: expected a JSON object of setting names`);
+  }
+  const unknown = Object.keys(parsed).filter((name) => !(name in settings));
+  if (unknown.length > 0)
+    throw new ConfigError(`CONFIG_FILE ${path}: unknown settings ${unknown.join(', ')}`);
+  return parsed as Record<string, unknown>;
+}
+
+function text(value: string): string {
+  return value;
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max)
+      throw new Error(`expected an integer from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
+}
+
+function rate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new Error(`expected a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
+const levels: Record<string, string> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  silent: 'silent',
+};
+
+/** pino's level for the seed's names (`DEBUG`, `INFO`, `WARNING`, `CRITICAL`…), any case. */
+function logLevel(value: string): string {
+  const level = levels[value.trim().toLowerCase()];
+  if (level === undefined)
+    throw new Error(`expected one of ${Object.keys(levels).join(', ')}, got "${value}"`);
+  return level;
+}

@@ -1,0 +1,35 @@
+import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import { PGliteIdempotencyStore } from 'tollgate/postgres';
+import { type Database, type Sql, type Transaction, TransactionFollowingStore } from './database.ts';
+import { migratePayments } from './migrate.ts';
+
+/**
+ * The embedded default: PGlite in `dataDir` (durable across restarts), one connection in this
+ * process. Transactions take turns on it.
+ */
+export async function openPGlite(dataDir: string): Promise<Database> {
+  const db = await PGlite.create(dataDir);
+  const store = new PGliteIdempotencyStore(db);
+  const idempotency = new TransactionFollowingStore(store);
+  const sql = (target: PGlite | PGliteTransaction): Sql => ({
+    async query<Row>(text: string, params: readonly unknown[] = []) {
+      return (await target.query<Row>(text, [...params])).rows;
+    },
+  });
+  const database: Database = {
+    kind: 'pglite',
+    ...sql(db),
+    idempotency,
+    transaction: (work) =>
+      db.transaction((tx) => {
+        const bound: Transaction = { ...sql(tx), idempotency: store.within(tx) };
+        return idempotency.within(bound.idempotency, () => work(bound));
+      }),
+    async migrate() {
+      await store.migrate();
+      await migratePayments(database);
+    },
+    close: () => db.close(),
+  };
+  return database;
+}

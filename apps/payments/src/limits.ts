@@ -1,0 +1,49 @@
+import type { HttpPolicyOptions } from 'tollgate/fastify';
+import type { Config } from './config.ts';
+
+/** The route every payment policy counts under. */
+export const PAYMENTS_ROUTE = 'POST /api/v1/payments';
+
+/**
+ * The seed's rate-limit table, with the numbers from the configuration. Every API route counts
+ * `global` (before authentication), `per-user` and `burst` (each request of a caller); the
+ * payments route also counts `payments`, an operation policy: a replay, a conflict or a
+ * mismatch costs none of it.
+ */
+export function servicePolicies(config: Config): { all: HttpPolicyOptions[]; payments: HttpPolicyOptions[] } {
+  const all: HttpPolicyOptions[] = [
+    {
+      name: 'global',
+      algorithm: 'sliding-window',
+      limit: config.RATE_LIMIT_GLOBAL,
+      windowSeconds: config.RATE_LIMIT_GLOBAL_WINDOW_S,
+    },
+    {
+      name: 'per-user',
+      algorithm: 'sliding-window',
+      limit: config.RATE_LIMIT_USER,
+      windowSeconds: config.RATE_LIMIT_USER_WINDOW_S,
+      subject: ['principal'],
+      counts: 'requests',
+    },
+    {
+      name: 'burst',
+      algorithm: 'token-bucket',
+      limit: config.RATE_LIMIT_BURST_RATE,
+      windowSeconds: 1,
+      burst: config.RATE_LIMIT_BURST_CAPACITY,
+      subject: ['principal'],
+      counts: 'requests',
+    },
+  ];
+  const payments: HttpPolicyOptions[] = [
+    {
+      name: 'payments',
+      algorithm: 'sliding-window',
+      limit: config.RATE_LIMIT_PAYMENTS,
+      windowSeconds: config.RATE_LIMIT_PAYMENTS_WINDOW_S,
+      subject: ['principal'],
+    },
+  ];
+  return { all, payments };
+}

@@ -1,0 +1,67 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The outcome of one `POST /api/v1/payments` for `payment_requests_total`. */
+export type PaymentOutcome = 'succeeded' | 'declined' | 'failed' | 'replayed' | 'rejected';
+
+/**
+ * The service's Prometheus metrics, with the seed's names: `payment_requests_total`,
+ * `payment_success_rate`, `rate_limit_exceeded_total`, `idempotent_replays_total`,
+ * `concurrent_conflicts_total`, plus `http_request_duration_seconds`, the process defaults and
+ * tollgate's own `tollgate_http_*` (the adapter publishes them in the same registry).
+ */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly payments: Counter<'outcome'>;
+  readonly rateLimited: Counter<'route'>;
+  readonly replays: Counter<'route'>;
+  readonly conflicts: Counter<'route'>;
+  readonly duration: Histogram<'method' | 'route' | 'status_code'>;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.payments = new Counter({
+      name: 'payment_requests_total',
+      help: 'Payment requests by outcome: succeeded, declined, failed (processor), replayed, rejected (4xx).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const payments = this.payments;
+    new Gauge({
+      name: 'payment_success_rate',
+      help: 'Percentage of processed payments (succeeded, declined, failed) that succeeded, since start.',
+      registers,
+      async collect() {
+        const values = (await payments.get()).values;
+        const count = (outcome: string) => values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+        const processed = count('succeeded') + count('declined') + count('failed');
+        this.set(processed === 0 ? 100 : (100 * count('succeeded')) / processed);
+      },
+    });
+    this.rateLimited = new Counter({
+      name: 'rate_limit_exceeded_total',
+      help: 'Requests answered 429 by a rate limit.',
+      labelNames: ['route'],
+      registers,
+    });
+    this.replays = new Counter({
+      name: 'idempotent_replays_total',
+      help: 'Responses replayed from the idempotency store (Idempotent-Replayed: true).',
+      labelNames: ['route'],
+      registers,
+    });
+    this.conflicts = new Counter({
+      name: 'concurrent_conflicts_total',
+      help: 'Requests answered 409 because the same idempotency key was still in flight.',
+      labelNames: ['route'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration in seconds, by method, route template and status.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+  }
+}

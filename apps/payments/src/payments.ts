@@ -1,0 +1,90 @@
+import type { Sql } from './database/database.ts';
+import { toAmount } from './money.ts';
+import type { Payment } from './schemas.ts';
+import { queries } from './sql/queries.ts';
+
+/** A row of `payments` as the queries return it. */
+export interface PaymentRow {
+  transaction_id: string;
+  principal: string;
+  status: 'pending' | 'succeeded' | 'declined';
+  amount_minor: string;
+  currency: string;
+  payment_method: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  downstream_key: string;
+  processor_charge_id: string | null;
+  decline_code: string | null;
+  created_at: Date;
+}
+
+/** A payment to create in phase 1. */
+export interface NewPayment {
+  readonly transactionId: string;
+  readonly principal: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly paymentMethod: string;
+  readonly description: string | null;
+  readonly metadata: Record<string, string>;
+}
+
+/** The processor's key for a payment: derived from it, so every retry sends the same one. */
+export function downstreamKey(transactionId: string): string {
+  return `payments:${transactionId}`;
+}
+
+export async function insertPayment(sql: Sql, payment: NewPayment): Promise<PaymentRow> {
+  const [row] = await sql.query<PaymentRow>(queries.insertPayment, [
+    payment.transactionId,
+    payment.principal,
+    payment.amountMinor.toString(),
+    payment.currency,
+    payment.paymentMethod,
+    payment.description,
+    JSON.stringify(payment.metadata),
+    downstreamKey(payment.transactionId),
+  ]);
+  return row!;
+}
+
+/** The principal's payment, or undefined (another principal's payment is not found either). */
+export async function findPayment(
+  sql: Sql,
+  transactionId: string,
+  principal: string,
+): Promise<PaymentRow | undefined> {
+  const [row] = await sql.query<PaymentRow>(queries.findPayment, [transactionId, principal]);
+  return row;
+}
+
+/** Phase 3: records the processor's outcome on a pending payment; undefined if it was not pending. */
+export async function settlePayment(
+  sql: Sql,
+  transactionId: string,
+  outcome: { status: 'succeeded' | 'declined'; chargeId: string; declineCode: string | null },
+): Promise<PaymentRow | undefined> {
+  const [row] = await sql.query<PaymentRow>(queries.settlePayment, [
+    transactionId,
+    outcome.status,
+    outcome.chargeId,
+    outcome.declineCode,
+  ]);
+  return row;
+}
+
+/** A payment as the API answers it: the amount back in major units, as the client sent it. */
+export function toPayment(row: PaymentRow): Payment {
+  return {
+    transaction_id: row.transaction_id,
+    status: row.status,
+    amount: toAmount(BigInt(row.amount_minor), row.currency),
+    currency: row.currency,
+    payment_method: row.payment_method,
+    description: row.description,
+    metadata: row.metadata,
+    ...(row.decline_code !== null && { decline_code: row.decline_code }),
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}

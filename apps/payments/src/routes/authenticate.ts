@@ -1,0 +1,27 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeys } from '../auth.ts';
+import { sendProblem } from '../problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, once `Authorization: Bearer <key>` was accepted. */
+    principal: string | undefined;
+  }
+}
+
+/** The route hook that answers 401 problem+json unless the request carries a known API key. */
+export function authenticate(keys: ApiKeys) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = keys.principalOf(request.headers.authorization);
+    if (principal === undefined) {
+      reply.header('www-authenticate', 'Bearer realm="payments"');
+      return sendProblem(reply, {
+        slug: 'unauthorized',
+        title: 'Unauthorized',
+        status: 401,
+        detail: 'Send a valid API key as "Authorization: Bearer <key>".',
+      });
+    }
+    request.principal = principal;
+  };
+}

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Claim, JsonValue } from 'tollgate/idempotency';
+import { appendAudit } from '../audit.ts';
+import type { Transaction } from '../database/database.ts';
+import { servicePolicies } from '../limits.ts';
+import type { PaymentOutcome } from '../metrics.ts';
+import { isSupportedCurrency, toMinorUnits } from '../money.ts';
+import {
+  downstreamKey,
+  findPayment,
+  insertPayment,
+  type PaymentRow,
+  settlePayment,
+  toPayment,
+} from '../payments.ts';
+import { sendProblem } from '../problem.ts';
+import { type ChargeOutcome, ProcessorError } from '../processor.ts';
+import { AuthHeaders, Payment, PaymentRequest, ProblemDocument } from '../schemas.ts';
+import type { Services } from '../services.ts';
+import { authenticate } from './authenticate.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What became of a payment request, for `payment_requests_total`. */
+    outcome: PaymentOutcome | undefined;
+    /** The validated amount in minor units. */
+    amountMinor: bigint | undefined;
+  }
+}
+
+/** The recovery point after phase 1: the payment exists, pending. */
+const CREATED = 'payment-created';
+
+/** A claim another request took over (its lease lapsed): this one must stop writing. */
+class ClaimLost extends Error {}
+
+/** The answer of phase 1: the claim and the pending payment, or what to send instead. */
+type PhaseOne =
+  | {
+      readonly answered: true;
+      readonly status: number;
+      readonly headers: Record<string, string>;
+      readonly body: Buffer;
+    }
+  | {
+      readonly answered: false;
+      readonly claim: Claim;
+      readonly row: PaymentRow;
+      readonly headers: Record<string, string>;
+    };
+
+/**
+ * `POST /api/v1/payments` in Brandur Leach's atomic phases:
+ * 1. one transaction: the idempotency claim, the pending payment, its audit row and the
+ *    checkpoint naming it (a retry after a crash or a processor failure resumes here);
+ * 2. the processor, called with a key derived from the payment, so a repeated call is the
+ *    same charge;
+ * 3. one transaction: the outcome, its audit row and the completed idempotency record with
+ *    the response every retry will replay.
+ * A processor failure answers 503; the key is released with its checkpoint kept.
+ */
+export function createPaymentRoute(app: FastifyInstance, services: Services): void {
+  const { database, processor, openClaims } = services;
+
+  app.post(
+    '/api/v1/payments',
+    {
+      onRequest: authenticate(services.keys),
+      preHandler: checkAmount,
+      config: {
+        tollgate: {
+          idempotency: {
+            mode: 'required',
+            claim: 'handler',
+            leaseMs: services.config.IDEMPOTENCY_LEASE_MS,
+            ttlMs: services.config.IDEMPOTENCY_TTL_MS,
+          },
+          policies: servicePolicies(services.config).payments,
+        },
+      },
+      schema: {
+        summary: 'Create a payment (Idempotency-Key required).',
+        tags: ['payments'],
+        headers: {
+          ...AuthHeaders,
+          properties: { ...AuthHeaders.properties, 'idempotency-key': { type: 'string' } },
+        },
+        body: PaymentRequest,
+        response: { 201: Payment, '4xx': ProblemDocument, '5xx': ProblemDocument },
+      },
+    },
+    async (request, reply) => {
+      const exchange = request.tollgate!;
+      const principal = request.principal!;
+      const body = request.body as PaymentRequest;
+      let one: PhaseOne;
+      try {
+        one = await database.transaction((tx) => phaseOne(tx, request, principal, body));
+      } catch (error) {
+        if (!(error instanceof ClaimLost)) throw error;
+        exchange.claim = undefined;
+        return inFlight(reply);
+      }
+      if (one.answered) {
+        request.outcome = one.headers['idempotent-replayed'] === 'true' ? 'replayed' : undefined;
+        return reply.code(one.status).headers(one.headers).send(one.body);
+      }
+      const { claim, row, headers } = one;
+      openClaims.add(claim);
+      try {
+        let outcome: ChargeOutcome;
+        try {
+          outcome = await processor.charge({
+            idempotencyKey: row.downstream_key,
+            amountMinor: BigInt(row.amount_minor),
+            currency: row.currency,
+          });
+        } catch (error) {
+          if (!(error instanceof ProcessorError)) throw error;
+          await appendAudit(database, {
+            principal,
+            action: 'payment.processor_failed',
+            transactionId: row.transaction_id,
+            requestId: request.id,
+            details: { error: error.message },
+          });
+          request.outcome = 'failed';
+          // The adapter completes the claim with this 503, which releases the key (checkpoint kept).
+          return sendProblem(reply.headers(headers).header('retry-after', '1'), {
+            slug: 'processor-unavailable',
+            title: 'Payment Processor Unavailable',
+            status: 503,
+            detail:
+              'The payment processor did not confirm the charge. Retry with the same Idempotency-Key: the charge will not be made twice.',
+            retry_after: 1,
+            transaction_id: row.transaction_id,
+          });
+        }
+        let answer: string;
+        try {
+          answer = await database.transaction((tx) => phaseThree(tx, request, claim, row, outcome));
+        } catch (error) {
+          if (!(error instanceof ClaimLost)) throw error;
+          exchange.claim = undefined;
+          return inFlight(reply);
+        }
+        exchange.claim = undefined;
+        request.outcome = outcome.outcome;
+        return reply
+          .code(201)
+          .headers(headers)
+          .header('location', locationOf(row.transaction_id))
+          .type('application/json; charset=utf-8')
+          .send(answer);
+      } finally {
+        openClaims.delete(claim);
+      }
+    },
+  );
+}
+
+/** Phase 1, in `tx`: claim; then create the pending payment, or find the one a retry resumes. */
+async function phaseOne(
+  tx: Transaction,
+  request: FastifyRequest,
+  principal: string,
+  body: PaymentRequest,
+): Promise<PhaseOne> {
+  const begun = await request.tollgate!.begin!();
+  if (begun.status === 'answered') {
+    const { status, headers, body: bytes } = begun.answer;
+    return { answered: true, status, headers: { ...headers }, body: Buffer.from(bytes) };
+  }
+  const { claim, checkpoint, headers } = begun;
+  const resumed =
+    checkpoint?.name === CREATED
+      ? String((checkpoint.data as { transaction_id: JsonValue }).transaction_id)
+      : undefined;
+  if (resumed !== undefined) {
+    const row = await findPayment(tx, resumed, principal);
+    if (row === undefined) throw new Error(`checkpoint names payment ${resumed}, which does not exist`);
+    await appendAudit(tx, {
+      principal,
+      action: 'payment.resumed',
+      transactionId: resumed,
+      requestId: request.id,
+      details: {},
+    });
+    return { answered: false, claim, row, headers };
+  }
+  const transactionId = `txn_${randomUUID().replaceAll('-', '')}`;
+  const row = await insertPayment(tx, {
+    transactionId,
+    principal,
+    amountMinor: request.amountMinor!,
+    currency: body.currency,
+    paymentMethod: body.payment_method,
+    description: body.description ?? null,
+    metadata: body.metadata ?? {},
+  });
+  await appendAudit(tx, {
+    principal,
+    action: 'payment.created',
+    transactionId,
+    requestId: request.id,
+    details: {
+      amount_minor: row.amount_minor,
+      currency: row.currency,
+      downstream_key: downstreamKey(transactionId),
+    },
+  });
+  const saved = await claim.checkpoint(CREATED, { transaction_id: transactionId });
+  if (!saved.ok) throw new ClaimLost();
+  return { answered: false, claim, row, headers };
+}
+
+/** Phase 3, in `tx`: the outcome, its audit row, and the completed idempotency record. */
+async function phaseThree(
+  tx: Transaction,
+  request: FastifyRequest,
+  claim: Claim,
+  row: PaymentRow,
+  outcome: ChargeOutcome,
+): Promise<string> {
+  const declineCode = outcome.outcome === 'declined' ? outcome.declineCode : null;
+  const settled =
+    (await settlePayment(tx, row.transaction_id, {
+      status: outcome.outcome,
+      chargeId: outcome.chargeId,
+      declineCode,
+    })) ?? (await findPayment(tx, row.transaction_id, row.principal))!;
+  await appendAudit(tx, {
+    principal: row.principal,
+    action: outcome.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
+    transactionId: row.transaction_id,
+    requestId: request.id,
+    details: { charge_id: outcome.chargeId, ...(declineCode && { decline_code: declineCode }) },
+  });
+  const answer = JSON.stringify(toPayment(settled));
+  const done = await claim.complete({
+    status: 201,
+    headers: { 'content-type': 'application/json; charset=utf-8', location: locationOf(row.transaction_id) },
+    body: answer,
+  });
+  if (!done.ok) throw new ClaimLost();
+  return answer;
+}
+
+function locationOf(transactionId: string): string {
+  return `/api/v1/payments/${transactionId}`;
+}
+
+function inFlight(reply: FastifyReply): FastifyReply {
+  return sendProblem(reply.header('retry-after', '1'), {
+    slug: 'idempotency-key-in-use',
+    title: 'Request In Progress',
+    status: 409,
+    detail: 'Another request with this idempotency key took it over. Retry after 1 s.',
+    retry_after: 1,
+  });
+}
+
+/**
+ * Before the claim: the amount against its currency. 422 problem+json, and nothing is written
+ * (the key stays free).
+ */
+async function checkAmount(request: FastifyRequest, reply: FastifyReply) {
+  const { amount, currency } = request.body as PaymentRequest;
+  const refuse = (field: string, detail: string) =>
+    sendProblem(reply, {
+      slug: 'invalid-payment',
+      title: 'Invalid Payment',
+      status: 422,
+      detail,
+      errors: [{ in: 'body', field, message: detail }],
+    });
+  if (!isSupportedCurrency(currency))
+    return refuse('/currency', `${currency} is not a supported ISO 4217 currency`);
+  const minor = toMinorUnits(amount, currency);
+  if (!minor.ok) return refuse('/amount', minor.reason);
+  request.amountMinor = minor.minor;
+}

@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { MemoryRateLimitStore, RateLimiter, type RateLimitStore } from 'tollgate';
+import type { Claim, IdempotencyStore } from 'tollgate/idempotency';
+import { RedisRateLimitStore } from 'tollgate/redis';
+import { ApiKeys } from './auth.ts';
+import type { Config } from './config.ts';
+import type { Database } from './database/database.ts';
+import { openPGlite } from './database/pglite.ts';
+import { openPostgres } from './database/postgres.ts';
+import { servicePolicies } from './limits.ts';
+import { ServiceMetrics } from './metrics.ts';
+import { faultsFrom, Processor } from './processor.ts';
+import { CommittedReplayCache } from './replay-cache.ts';
+
+/** Everything the routes use, opened once at start-up. */
+export interface Services {
+  readonly config: Config;
+  readonly database: Database;
+  readonly redis: Redis | undefined;
+  readonly keys: ApiKeys;
+  readonly processor: Processor;
+  readonly metrics: ServiceMetrics;
+  readonly rateLimitStore: RateLimitStore;
+  readonly idempotencyStore: IdempotencyStore;
+  /** Reads every policy for `GET /api/v1/rate-limits` without consuming. */
+  readonly limitsView: RateLimiter;
+  /** Claims held by requests in flight: released at shutdown if the drain runs out of time. */
+  readonly openClaims: Set<Claim>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (PostgreSQL with `DATABASE_URL`, else PGlite in `DATA_DIR`) and runs the
+ * migrations; Redis with `REDIS_URL` for rate limits and the replay cache, else memory.
+ */
+export async function openServices(config: Config): Promise<Services> {
+  const keys = ApiKeys.fromConfig(config);
+  const database = config.DATABASE_URL
+    ? openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE)
+    : await openPGlite(resolve(config.DATA_DIR));
+  let redis: Redis | undefined;
+  try {
+    await database.migrate();
+    if (config.REDIS_URL) {
+      redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+      redis.on('error', () => undefined); // reported by /health and by tollgate's store errors
+      await redis.connect();
+    }
+  } catch (error) {
+    redis?.disconnect();
+    await database.close();
+    throw error;
+  }
+  const prefix = config.REDIS_KEY_PREFIX;
+  const rateLimitStore = redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore();
+  const idempotencyStore = redis
+    ? new CommittedReplayCache({ truth: database.idempotency, redis, prefix: `${prefix}replay:` })
+    : database.idempotency;
+  const { all, payments } = servicePolicies(config);
+  return {
+    config,
+    database,
+    redis,
+    keys,
+    processor: new Processor(database, faultsFrom(config)),
+    metrics: new ServiceMetrics(),
+    rateLimitStore,
+    idempotencyStore,
+    limitsView: new RateLimiter({ store: rateLimitStore, policies: [...all, ...payments] }),
+    openClaims: new Set(),
+    async close() {
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+}
