@@ -48,6 +48,8 @@ export async function buildApp(
   app.decorateRequest('amountMinor', undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // JSON only: a text body is 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -18,11 +18,10 @@ export const PaymentRequest = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 500 })),
     payment_method: Type.Union(PAYMENT_METHODS.map((method) => Type.Literal(method))),
     metadata: Type.Optional(
-      Type.Record(
-        Type.String({ minLength: 1, maxLength: METADATA_LIMITS.keyLength }),
-        Type.String({ maxLength: METADATA_LIMITS.valueLength }),
-        { maxProperties: METADATA_LIMITS.entries },
-      ),
+      Type.Record(Type.String(), Type.String({ maxLength: METADATA_LIMITS.valueLength }), {
+        maxProperties: METADATA_LIMITS.entries,
+        propertyNames: { minLength: 1, maxLength: METADATA_LIMITS.keyLength },
+      }),
     ),
   },
   { additionalProperties: false },

@@ -1,0 +1,389 @@
+/**
+ * Every endpoint and error of the service over a real port, on the embedded default (PGlite on
+ * disk, limits in memory) and on PostgreSQL + Redis.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, keyPrefix, redisUrl } from '../../../testkit/index.ts';
+import { clientDefaults } from '../src/routes/retry-config.ts';
+import { newKey, pay, paymentBody, type RunningService, scratchDir, startService } from './service.ts';
+
+const API_KEYS = 'key-alice:alice,key-bob:bob,key-carol:carol';
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON whose shape the assertions check
+type Json = any;
+const json = (response: Response): Promise<Json> => response.json() as Promise<Json>;
+
+const configurations: [string, () => Promise<{ env: Record<string, string>; dispose(): void }>][] = [
+  [
+    'the embedded default (PGlite on disk, memory limits)',
+    async () => {
+      const dir = scratchDir();
+      return { env: { DATA_DIR: dir.path }, dispose: dir.dispose };
+    },
+  ],
+  [
+    'PostgreSQL + Redis',
+    async () => ({
+      env: { DATABASE_URL: await freshDatabase(), REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: keyPrefix() },
+      dispose: () => undefined,
+    }),
+  ],
+];
+
+describe.each(configurations)('payments service on %s', (_name, open) => {
+  let service: RunningService;
+  let dispose: () => void;
+  let env: Record<string, string>;
+  const count = async (table: string, where = 'true', params: unknown[] = []) =>
+    Number(
+      (
+        await service.services.database.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM ${table} WHERE ${where}`,
+          params,
+        )
+      )[0]!.n,
+    );
+  const get = (path: string, apiKey = 'key-alice') =>
+    fetch(service.url + path, { headers: { authorization: `Bearer ${apiKey}` } });
+
+  beforeAll(async () => {
+    const opened = await open();
+    env = { ...opened.env, API_KEYS };
+    dispose = opened.dispose;
+    service = await startService(env);
+  });
+  afterAll(async () => {
+    await service.close();
+    dispose();
+  });
+
+  it('creates a payment (201, the amount as sent, integer minor units stored) and replays it byte for byte', async () => {
+    const key = newKey();
+    const first = await pay(service.url, { key });
+    expect(first.status).toBe(201);
+    const payment = JSON.parse(first.text);
+    expect(payment).toMatchObject({
+      status: 'succeeded',
+      amount: 99.99,
+      currency: 'USD',
+      payment_method: 'credit_card',
+      description: 'Premium subscription',
+      metadata: { customer_id: 'cust_123', order_id: 'ord_456' },
+    });
+    expect(payment.transaction_id).toMatch(/^txn_[0-9a-f]{32}$/);
+    expect(new Date(payment.created_at).toISOString()).toBe(payment.created_at);
+    expect(first.headers.get('location')).toBe(`/api/v1/payments/${payment.transaction_id}`);
+    expect(first.headers.get('x-ratelimit-limit')).toBe('10');
+    const [row] = await service.services.database.query<{ amount_minor: string; status: string }>(
+      'SELECT amount_minor::text, status FROM payments WHERE transaction_id = $1',
+      [payment.transaction_id],
+    );
+    expect(row).toEqual({ amount_minor: '9999', status: 'succeeded' });
+
+    const again = await pay(service.url, {
+      key,
+      body: { ...paymentBody, metadata: { order_id: 'ord_456', customer_id: 'cust_123' } },
+    });
+    expect([again.status, again.text, again.headers.get('idempotent-replayed')]).toEqual([
+      201,
+      first.text,
+      'true',
+    ]);
+    expect(await count('payments', 'transaction_id = $1', [payment.transaction_id])).toBe(1);
+    expect(
+      await count('processor_charges', 'downstream_key = $1', [`payments:${payment.transaction_id}`]),
+    ).toBe(1);
+    const read = await get(`/api/v1/payments/${payment.transaction_id}`);
+    expect([read.status, await read.json()]).toEqual([200, payment]);
+  });
+
+  it('keeps each currency exact: JPY without decimals, BHD with three', async () => {
+    for (const [amount, currency, minor] of [
+      [500, 'JPY', '500'],
+      [1.234, 'BHD', '1234'],
+      [0.1, 'EUR', '10'],
+    ] as const) {
+      const answer = await pay(service.url, {
+        key: newKey(),
+        body: { amount, currency, payment_method: 'wallet' },
+      });
+      expect(answer.status).toBe(201);
+      const { transaction_id, amount: echoed } = JSON.parse(answer.text);
+      expect(echoed).toBe(amount);
+      const [row] = await service.services.database.query<{ amount_minor: string }>(
+        'SELECT amount_minor::text FROM payments WHERE transaction_id = $1',
+        [transaction_id],
+      );
+      expect(row!.amount_minor).toBe(minor);
+    }
+  });
+
+  const long = (n: number) => 'x'.repeat(n);
+  const bad: [string, Partial<Parameters<typeof pay>[1]> & { status: number; field?: string }][] = [
+    ['amount as a string', { body: { ...paymentBody, amount: '99.99' }, status: 400, field: '/amount' }],
+    ['no amount', { body: { currency: 'USD', payment_method: 'wallet' }, status: 400, field: '/amount' }],
+    ['amount 0', { body: { ...paymentBody, amount: 0 }, status: 422, field: '/amount' }],
+    ['a negative amount', { body: { ...paymentBody, amount: -5 }, status: 422, field: '/amount' }],
+    ['three decimals in USD', { body: { ...paymentBody, amount: 1.001 }, status: 422, field: '/amount' }],
+    [
+      'decimals in JPY',
+      { body: { ...paymentBody, currency: 'JPY', amount: 1.5 }, status: 422, field: '/amount' },
+    ],
+    [
+      'an amount above the maximum',
+      { body: { ...paymentBody, amount: 1e10 }, status: 422, field: '/amount' },
+    ],
+    ['a tiny amount', { body: { ...paymentBody, amount: 1e-7 }, status: 422, field: '/amount' }],
+    ['a lower-case currency', { body: { ...paymentBody, currency: 'usd' }, status: 400, field: '/currency' }],
+    ['an unknown currency', { body: { ...paymentBody, currency: 'XYZ' }, status: 422, field: '/currency' }],
+    ['no currency', { body: { amount: 5, payment_method: 'wallet' }, status: 400, field: '/currency' }],
+    [
+      'an unknown payment method',
+      { body: { ...paymentBody, payment_method: 'cash' }, status: 400, field: '/payment_method' },
+    ],
+    ['no payment method', { body: { amount: 5, currency: 'USD' }, status: 400, field: '/payment_method' }],
+    [
+      'a description too long',
+      { body: { ...paymentBody, description: long(501) }, status: 400, field: '/description' },
+    ],
+    [
+      'a description that is a number',
+      { body: { ...paymentBody, description: 5 }, status: 400, field: '/description' },
+    ],
+    [
+      'metadata with a number',
+      { body: { ...paymentBody, metadata: { a: 1 } }, status: 400, field: '/metadata/a' },
+    ],
+    [
+      'metadata with 21 entries',
+      {
+        body: {
+          ...paymentBody,
+          metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v'])),
+        },
+        status: 400,
+        field: '/metadata',
+      },
+    ],
+    [
+      'a metadata key too long',
+      { body: { ...paymentBody, metadata: { [long(41)]: 'v' } }, status: 400, field: '/metadata' },
+    ],
+    ['a metadata value too long', { body: { ...paymentBody, metadata: { k: long(501) } }, status: 400 }],
+    ['metadata as a list', { body: { ...paymentBody, metadata: ['a'] }, status: 400, field: '/metadata' }],
+    [
+      'an unknown field',
+      { body: { ...paymentBody, amount_cents: 9999 }, status: 400, field: '/amount_cents' },
+    ],
+    ['a JSON array body', { body: [paymentBody], status: 400 }],
+    ['malformed JSON', { raw: '{"amount": 99.99,', status: 400 }],
+    ['an empty body', { raw: '', status: 400 }],
+    ['a text body', { raw: 'amount=5', headers: { 'content-type': 'text/plain' }, status: 415 }],
+    ['a body over 1 MiB', { body: { ...paymentBody, description: long(1_100_000) }, status: 413 }],
+    ['no idempotency key', { key: undefined, status: 400 }],
+    ['a malformed idempotency key', { key: 'too-short', status: 400 }],
+    ['no API key', { headers: { authorization: '' }, status: 401 }],
+    ['an unknown API key', { apiKey: 'key-mallory', status: 401 }],
+  ];
+  it.each(bad)(
+    'answers %s with problem+json and writes nothing',
+    async (_case, { status, field, ...call }) => {
+      const before = await Promise.all(
+        ['payments', 'audit_logs', 'processor_charges', 'tollgate_idempotency'].map((t) => count(t)),
+      );
+      const answer = await pay(service.url, { key: newKey(), ...call });
+      expect(answer.status).toBe(status);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = JSON.parse(answer.text);
+      expect(problem).toMatchObject({
+        status,
+        type: expect.stringMatching(/^https:\/\/tollgate\.dev\/problems\/[a-z-]+$/),
+      });
+      expect(problem.title.length * problem.detail.length).toBeGreaterThan(0);
+      if (field) expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+      if (status === 401) expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const after = await Promise.all(
+        ['payments', 'audit_logs', 'processor_charges', 'tollgate_idempotency'].map((t) => count(t)),
+      );
+      expect(after).toEqual(before);
+    },
+  );
+
+  it('answers a key reused with another body 422 and leaves the first payment alone', async () => {
+    const key = newKey();
+    const first = await pay(service.url, { key });
+    const reused = await pay(service.url, { key, body: { ...paymentBody, amount: 10 } });
+    expect(reused.status).toBe(422);
+    expect(JSON.parse(reused.text).type).toBe('https://tollgate.dev/problems/idempotency-key-mismatch');
+    expect((await pay(service.url, { key })).text).toBe(first.text);
+  });
+
+  it('scopes keys and payments per principal: the same key is two payments, and nobody reads another’s', async () => {
+    const key = newKey();
+    const alice = JSON.parse((await pay(service.url, { key })).text);
+    const bob = await pay(service.url, { key, apiKey: 'key-bob' });
+    expect(bob.status).toBe(201);
+    expect(bob.headers.get('idempotent-replayed')).toBeNull();
+    expect(JSON.parse(bob.text).transaction_id).not.toBe(alice.transaction_id);
+    const stolen = await get(`/api/v1/payments/${alice.transaction_id}`, 'key-bob');
+    expect(stolen.status).toBe(404);
+    expect(stolen.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await get('/api/v1/payments/txn_00000000000000000000000000000000')).status).toBe(404);
+    expect((await get(`/api/v1/payments/${alice.transaction_id}`, 'key-wrong')).status).toBe(401);
+  });
+
+  it('limits new payments per user (429 with Retry-After), while replays cost nothing; /rate-limits peeks', async () => {
+    const limits = async () => {
+      const response = await get('/api/v1/rate-limits', 'key-carol');
+      expect(response.status).toBe(200);
+      const body = await json(response);
+      return Object.fromEntries(
+        body.policies.map((p: { name: string; remaining: number }) => [p.name, p.remaining]),
+      );
+    };
+    const before = await limits();
+    expect(await limits()).toEqual(before); // asking consumes nothing
+    expect(before).toMatchObject({ payments: 10, 'per-user': 100, burst: 50 });
+    const first = newKey();
+    for (let i = 0; i < 10; i++)
+      expect((await pay(service.url, { key: i === 0 ? first : newKey(), apiKey: 'key-carol' })).status).toBe(
+        201,
+      );
+    const replay = await pay(service.url, { key: first, apiKey: 'key-carol' });
+    expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    const limited = await pay(service.url, { key: newKey(), apiKey: 'key-carol' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(limited.text)).toMatchObject({
+      type: 'https://tollgate.dev/problems/rate-limited',
+      policies: ['payments'],
+    });
+    expect(await limits()).toMatchObject({ payments: 0, 'per-user': 100 - 12 });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/^rate_limit_exceeded_total\{route="\/api\/v1\/payments"\} [1-9]/m);
+  });
+
+  it('keeps an append-only audit trail, newest first, per caller, paginated', async () => {
+    const key = newKey();
+    const { transaction_id } = JSON.parse((await pay(service.url, { key, apiKey: 'key-bob' })).text);
+    const page = await json(await get('/api/v1/audit-logs?limit=2', 'key-bob'));
+    expect(
+      page.items.map((e: { action: string; transaction_id: string }) => [e.action, e.transaction_id]),
+    ).toEqual([
+      ['payment.succeeded', transaction_id],
+      ['payment.created', transaction_id],
+    ]);
+    expect(page.next_cursor).toMatch(/^\d+$/);
+    const older = await json(await get(`/api/v1/audit-logs?limit=100&cursor=${page.next_cursor}`, 'key-bob'));
+    const ids = [...page.items, ...older.items].map((e: { id: string }) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    const mine = await json(await get('/api/v1/audit-logs?limit=100', 'key-alice'));
+    expect(mine.items.some((e: { transaction_id: string }) => e.transaction_id === transaction_id)).toBe(
+      false,
+    );
+    for (const q of ['limit=0', 'limit=101', 'limit=x', 'cursor=-1', 'other=1']) {
+      expect((await get(`/api/v1/audit-logs?${q}`, 'key-bob')).status).toBe(400);
+    }
+    const db = service.services.database;
+    await expect(db.query("UPDATE audit_logs SET action = 'x'")).rejects.toThrow(/append-only/);
+    await expect(db.query('DELETE FROM audit_logs')).rejects.toThrow(/append-only/);
+    await expect(db.query('TRUNCATE audit_logs')).rejects.toThrow(/append-only/);
+  });
+
+  it('simulates N concurrent requests with one key over HTTP: one payment, the rest replays or conflicts', async () => {
+    const key = newKey();
+    const response = await fetch(`${service.url}/api/v1/simulate-concurrent?concurrent_count=8`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer key-bob',
+        'idempotency-key': key,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ amount: 50.0, currency: 'USD', payment_method: 'credit_card' }),
+    });
+    expect(response.status).toBe(200);
+    const report = await json(response);
+    expect(report.processed).toBe(1);
+    expect(report.replayed + report.conflicts).toBe(7);
+    expect(report.transaction_ids).toHaveLength(1);
+    expect(
+      await count('processor_charges', 'downstream_key = $1', [`payments:${report.transaction_ids[0]}`]),
+    ).toBe(1);
+    for (const n of ['0', '51', 'ten']) {
+      const refused = await fetch(`${service.url}/api/v1/simulate-concurrent?concurrent_count=${n}`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer key-bob',
+          'idempotency-key': key,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(paymentBody),
+      });
+      expect(refused.status).toBe(400);
+    }
+  });
+
+  it('serves health, metrics, retry config, OpenAPI and the docs page; request ids; 404 problems', async () => {
+    const health = await json(await fetch(`${service.url}/health`));
+    expect(health.status).toBe('healthy');
+    expect(health.services.database.status).toBe('up');
+    expect(health.services.redis.status).toBe(env.REDIS_URL ? 'up' : 'not_configured');
+    expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+    expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
+
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    for (const name of [
+      'payment_requests_total',
+      'payment_success_rate',
+      'rate_limit_exceeded_total',
+      'idempotent_replays_total',
+      'concurrent_conflicts_total',
+      'http_request_duration_seconds_bucket',
+      'process_cpu_seconds_total',
+      'tollgate_http_decisions_total',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+    expect(metrics).toMatch(/^payment_requests_total\{outcome="succeeded"\} [1-9]/m);
+    expect(metrics).toMatch(/^idempotent_replays_total\{route="\/api\/v1\/payments"\} [1-9]/m);
+
+    const retry = await json(await fetch(`${service.url}/api/v1/retry-config`));
+    expect(retry).toMatchObject({
+      ...(await clientDefaults()),
+      jitter: 'full',
+      retryable_statuses: [408, 409, 429, 500, 502, 503, 504],
+    });
+    expect(retry.max_retries).toBeGreaterThan(0);
+
+    const openapi = await json(await fetch(`${service.url}/openapi.json`));
+    expect(openapi.openapi).toMatch(/^3\./);
+    for (const path of [
+      '/api/v1/payments',
+      '/api/v1/payments/{transaction_id}',
+      '/api/v1/rate-limits',
+      '/api/v1/audit-logs',
+      '/api/v1/simulate-concurrent',
+      '/api/v1/retry-config',
+      '/health',
+    ]) {
+      expect(Object.keys(openapi.paths)).toContain(path);
+    }
+    const docs = await fetch(`${service.url}/docs`, { redirect: 'follow' });
+    expect(docs.status).toBe(200);
+    const html = await docs.text();
+    expect(html).toContain('swagger-ui');
+    const script = html.match(/src="\.?\/?([^"]*swagger-ui-bundle\.js)"/)?.[1];
+    expect(script).toBeDefined();
+    const bundle = await fetch(`${service.url}/docs/${script!.replace(/^docs\//, '')}`);
+    expect([bundle.status, (await bundle.arrayBuffer()).byteLength > 100_000]).toEqual([200, true]);
+
+    const traced = await fetch(`${service.url}/health/live`, {
+      headers: { 'x-request-id': 'trace-abc-123' },
+    });
+    expect(traced.headers.get('x-request-id')).toBe('trace-abc-123');
+    const fresh = await fetch(`${service.url}/nowhere`);
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fresh.status).toBe(404);
+    expect(fresh.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});

@@ -1,0 +1,102 @@
+/** Starting the service for tests: in this process on a free port, or as its own process. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { openServices, type Services } from '../src/services.ts';
+
+export const main = new URL('../src/main.ts', import.meta.url).pathname;
+
+/** A service in this process. */
+export interface RunningService {
+  readonly url: string;
+  readonly services: Services;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** A temporary directory removed by `dispose`. */
+export function scratchDir(): { path: string; dispose(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'payments-test-'));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function startService(env: Record<string, string>): Promise<RunningService> {
+  const services = await openServices(loadConfig({ LOG_LEVEL: 'silent', ...env }));
+  const app = await buildApp(services);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    services,
+    app,
+    async close() {
+      await app.close();
+      await services.close();
+    },
+  };
+}
+
+/** The service as its own process (`node --conditions=tollgate-source --import tsx src/main.ts`). */
+export interface ServiceProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Resolves with the exit code once the process has ended. */
+  readonly exited: Promise<number | null>;
+}
+
+export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = fork(main, [], {
+    execArgv: ['--conditions=tollgate-source', '--import', 'tsx'],
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    exited.then((code) => reject(new Error(`the service exited (${code}) before it was ready`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child, exited };
+}
+
+/** A payment request's parts as tests send them. */
+export interface PaymentCall {
+  key?: string | undefined;
+  apiKey?: string;
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export const paymentBody = {
+  amount: 99.99,
+  currency: 'USD',
+  description: 'Premium subscription',
+  payment_method: 'credit_card',
+  metadata: { customer_id: 'cust_123', order_id: 'ord_456' },
+};
+
+/** `POST /api/v1/payments` with the status, headers and text of the answer. */
+export async function pay(url: string, call: PaymentCall = {}) {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    authorization: `Bearer ${call.apiKey ?? 'key-alice'}`,
+    ...(call.key !== undefined && { 'idempotency-key': call.key }),
+    ...call.headers,
+  };
+  const response = await fetch(`${url}/api/v1/payments`, {
+    method: 'POST',
+    headers,
+    body: call.raw ?? JSON.stringify(call.body ?? paymentBody),
+  });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+/** A fresh valid idempotency key. */
+export function newKey(): string {
+  return `key-${crypto.randomUUID()}`;
+}
