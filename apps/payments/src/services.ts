@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { MemoryRateLimitStore, RateLimiter, type RateLimitStore } from 'tollgate';
 import type { Claim, IdempotencyStore } from 'tollgate/idempotency';
-import { RedisRateLimitStore } from 'tollgate/redis';
+import { RedisRateLimitStore, TieredIdempotencyStore } from 'tollgate/redis';
 import { ApiKeys } from './auth.ts';
 import type { Config } from './config.ts';
 import type { Database } from './database/database.ts';
@@ -11,7 +11,6 @@ import { openPostgres } from './database/postgres.ts';
 import { servicePolicies } from './limits.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { faultsFrom, Processor } from './processor.ts';
-import { CommittedReplayCache } from './replay-cache.ts';
 
 /** Everything the routes use, opened once at start-up. */
 export interface Services {
@@ -55,7 +54,13 @@ export async function openServices(config: Config): Promise<Services> {
   const prefix = config.REDIS_KEY_PREFIX;
   const rateLimitStore = redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore();
   const idempotencyStore = redis
-    ? new CommittedReplayCache({ truth: database.idempotency, redis, prefix: `${prefix}replay:` })
+    ? new TieredIdempotencyStore({
+        truth: database.idempotency,
+        redis,
+        prefix: `${prefix}replay:`,
+        // Completions happen inside the phase-3 transaction: cache only what replays find committed.
+        cacheOnComplete: false,
+      })
     : database.idempotency;
   const { all, payments } = servicePolicies(config);
   return {

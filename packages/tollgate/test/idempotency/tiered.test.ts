@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { IdempotencyEngine, type IdempotencyStore } from 'tollgate/idempotency';
+import { IdempotencyEngine, type IdempotencyStore, scopeHash } from 'tollgate/idempotency';
 import { PostgresIdempotencyStore } from 'tollgate/postgres';
 import { TieredIdempotencyStore } from 'tollgate/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,34 @@ describe('tiered store: PostgreSQL decides, Redis replays', () => {
     await new Promise((resolve) => setTimeout(resolve, 50)); // the refill is not awaited
     expect((await cold.begin(req)).status).toBe('replay'); // from Redis again
     expect(counted.claims).toBe(before + 1);
+    redis.disconnect();
+  });
+
+  it('with cacheOnComplete: false, caches nothing a rolled-back transaction completed', async () => {
+    const redis = client(server.url);
+    const prefix = keyPrefix();
+    const req = request();
+    const connection = await pool.connect();
+    try {
+      await connection.query('BEGIN');
+      const inTransaction = new TieredIdempotencyStore({
+        truth: truth.within(connection),
+        redis,
+        prefix,
+        cacheOnComplete: false,
+      });
+      const begun = claimOf(await new IdempotencyEngine({ store: inTransaction }).begin(req));
+      expect((await begun.claim.complete({ status: 201, body: 'never committed' })).ok).toBe(true);
+      await connection.query('ROLLBACK');
+    } finally {
+      connection.release();
+    }
+    expect(await redis.exists(`${prefix}${scopeHash(req, req.key)}`)).toBe(0);
+    const later = new IdempotencyEngine({ store: new TieredIdempotencyStore({ truth, redis, prefix }) });
+    const retry = claimOf(await later.begin(req)); // the key is free: nothing was committed
+    await retry.claim.complete({ status: 201, body: 'committed' });
+    const replay = await later.begin(req);
+    expect(replay.status === 'replay' && Buffer.from(replay.response.body).toString()).toBe('committed');
     redis.disconnect();
   });
 

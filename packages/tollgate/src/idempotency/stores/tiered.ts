@@ -23,11 +23,20 @@ export interface TieredIdempotencyStoreOptions {
    * @default 50
    */
   readonly redisTimeoutMs?: number;
+  /**
+   * Copy a response to Redis as soon as `complete` returns. Set it to false when the truth
+   * completes inside the caller's transaction (a store bound to it, as with `within(tx)`):
+   * `complete` then returns before the commit, and a cached answer could outlive a rollback.
+   * Replays fill the cache from the committed record instead.
+   * @default true
+   */
+  readonly cacheOnComplete?: boolean;
 }
 
 /**
  * PostgreSQL decides, Redis remembers answers. Every claim, fence check and completion goes to
- * the truth; a completed response is copied to Redis after the truth has committed it, so a
+ * the truth; a completed response is copied to Redis once the truth has it (or, with
+ * `cacheOnComplete: false`, when the first replay reads it committed), so a
  * replay costs one Redis read (concurrent replays share one `MGET`). Redis holds nothing but completed responses: when it fails,
  * times out or comes back empty, requests fall through to the truth, and no answer from Redis
  * can ever grant a claim — losing it never allows a second effect. Misses refill the cache.
@@ -38,6 +47,7 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   private readonly prefix: string;
   private readonly deadline: Deadline;
   private readonly reads: CoalescedGet;
+  private readonly cacheOnComplete: boolean;
 
   constructor(options: TieredIdempotencyStoreOptions) {
     this.truth = options.truth;
@@ -45,6 +55,7 @@ export class TieredIdempotencyStore implements IdempotencyStore {
     this.prefix = options.prefix ?? 'tollgate:idem-replay:';
     this.deadline = new Deadline(options.redisTimeoutMs ?? 50);
     this.reads = new CoalescedGet(options.redis);
+    this.cacheOnComplete = options.cacheOnComplete ?? true;
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -80,8 +91,9 @@ export class TieredIdempotencyStore implements IdempotencyStore {
 
   async complete(completion: Completion): Promise<FenceResult> {
     const result = await this.truth.complete(completion);
-    if (result.ok)
+    if (result.ok && this.cacheOnComplete) {
       await this.cache(completion.scope, completion.fingerprint, completion.response, completion.ttlMs);
+    }
     return result;
   }
 
