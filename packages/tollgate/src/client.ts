@@ -30,7 +30,13 @@ export {
   type RetryResult,
 } from './client/fetch.ts';
 export { BREAKER_STATE_VALUE } from './client/metrics.ts';
-export type { BreakerChange, RetryEvent, RetryOptions } from './client/options.ts';
+export {
+  type BreakerChange,
+  type ResolvedOptions,
+  type RetryEvent,
+  type RetryOptions,
+  resolveOptions,
+} from './client/options.ts';
 export {
   type CallOptions,
   type CreateOptions,

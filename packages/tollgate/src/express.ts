@@ -2,7 +2,7 @@
  * `tollgate/express`: the Express middleware. Create it once with stores and defaults; each
  * route passes its policies and idempotency settings to it.
  */
-export { Exchange } from './http/exchange.ts';
+export { Exchange, type HandlerBegin } from './http/exchange.ts';
 export { type ExpressTollgateOptions, type TollgateMiddleware, tollgate } from './http/express/middleware.ts';
 export type { KeySource } from './http/key-source.ts';
 export type {
@@ -13,4 +13,4 @@ export type {
   TollgateOptions,
   TollgateRouteOptions,
 } from './http/options.ts';
-export { PROBLEM_TYPE_BASE, type Problem, ProblemType } from './http/problem.ts';
+export { type HttpAnswer, PROBLEM_TYPE_BASE, type Problem, ProblemType } from './http/problem.ts';

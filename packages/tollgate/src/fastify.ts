@@ -2,7 +2,7 @@
  * `tollgate/fastify`: the Fastify plugin. Register it once with stores and defaults; each route
  * states its policies and idempotency in `config.tollgate`.
  */
-export { Exchange } from './http/exchange.ts';
+export { Exchange, type HandlerBegin } from './http/exchange.ts';
 export { type FastifyTollgateOptions, tollgate, tollgate as default } from './http/fastify/plugin.ts';
 export type { KeySource } from './http/key-source.ts';
 export type {
@@ -13,4 +13,4 @@ export type {
   TollgateOptions,
   TollgateRouteOptions,
 } from './http/options.ts';
-export { PROBLEM_TYPE_BASE, type Problem, ProblemType } from './http/problem.ts';
+export { type HttpAnswer, PROBLEM_TYPE_BASE, type Problem, ProblemType } from './http/problem.ts';

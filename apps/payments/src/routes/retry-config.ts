@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createRetryClient, RETRYABLE_STATUSES } from 'tollgate/client';
+import { RETRYABLE_STATUSES, resolveOptions } from 'tollgate/client';
 
 /** The retry strategy the service recommends, in the shape `GET /api/v1/retry-config` answers. */
 export interface RetryConfig {
@@ -12,46 +12,20 @@ export interface RetryConfig {
   readonly idempotency_key: string;
 }
 
-/**
- * tollgate/client's defaults, read from the client itself rather than copied: a client on its
- * defaults is driven against a server that always answers 503, with time, sleep and jitter
- * injected (jitter pinned to the top of its range), and its attempts and waits are observed.
- * One source of truth: change the client's defaults and this endpoint follows.
- */
-export async function clientDefaults(): Promise<
-  Pick<RetryConfig, 'max_retries' | 'base_delay_ms' | 'max_delay_ms'>
-> {
-  const observe = async (maxAttempts?: number) => {
-    const delays: number[] = [];
-    let attempts = 0;
-    const client = createRetryClient({
-      ...(maxAttempts && { maxAttempts }),
-      budget: false,
-      breaker: false,
-      now: () => 0,
-      random: () => 1,
-      sleep: async (ms) => void delays.push(ms),
-      fetch: async () => {
-        attempts++;
-        return new Response(null, { status: 503 });
-      },
-    });
-    await client.fetch('http://retry-config.invalid/', { method: 'GET' }).catch(() => undefined);
-    return { attempts, delays };
-  };
-  const defaults = await observe();
-  const long = await observe(64);
+/** tollgate/client's defaults, read from the one place the client applies them. */
+function clientDefaults(): Pick<RetryConfig, 'max_retries' | 'base_delay_ms' | 'max_delay_ms'> {
+  const defaults = resolveOptions({});
   return {
-    max_retries: defaults.attempts - 1,
-    base_delay_ms: defaults.delays[0] ?? 0,
-    max_delay_ms: Math.max(...long.delays),
+    max_retries: defaults.maxAttempts - 1,
+    base_delay_ms: defaults.baseDelay,
+    max_delay_ms: defaults.maxDelay,
   };
 }
 
 /** `GET /api/v1/retry-config`: public, like the seed's example. */
 export async function retryConfigRoutes(app: FastifyInstance): Promise<void> {
   const config: RetryConfig = {
-    ...(await clientDefaults()),
+    ...clientDefaults(),
     jitter: 'full',
     retryable_statuses: [...RETRYABLE_STATUSES],
     retry_after:
