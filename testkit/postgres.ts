@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,16 @@ import pg from 'pg';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
+
+/** Data directories of the servers this process started and has not stopped: see `running` in redis.ts. */
+const running = new Set<string>();
+process.once('exit', () => {
+  for (const data of running) {
+    spawnSync(...asServerUser(join(binDir(), 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']), {
+      stdio: 'ignore',
+    });
+  }
+});
 
 function binDir(): string {
   try {
@@ -72,10 +82,12 @@ export class PrivatePostgres {
         'start',
       ]),
     );
+    running.add(data);
     return new PrivatePostgres(port, dir);
   }
 
   async dispose(): Promise<void> {
+    running.delete(join(this.dir, 'data'));
     await run(
       ...asServerUser(join(binDir(), 'pg_ctl'), [
         '-D',

@@ -8,6 +8,16 @@ import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 
+/**
+ * Every redis-server this process started and has not stopped. A test that fails before its
+ * `dispose()` would otherwise leave its server running after the run: they all go when the
+ * process exits.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A redis-server this test run started on a loopback port; it keeps nothing on disk. */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
@@ -52,7 +62,9 @@ export class PrivateRedis {
     ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child = child;
+    running.add(child);
     child.once('exit', () => {
+      running.delete(child);
       if (this.child === child) this.child = undefined;
     });
     await waitFor(async () => {

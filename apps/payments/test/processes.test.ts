@@ -122,7 +122,16 @@ describe('several processes on PostgreSQL + Redis', () => {
     started.push(victim!, survivor!);
     const keys = Array.from({ length: 30 }, () => newKey());
     const inFlight = keys.map((key) => pay(victim!.url, { key, apiKey: 'key-crash' }).catch(() => undefined));
-    await sleep(250);
+    // Kill it once some payments have committed phase 1 and wait on the processor, so the
+    // retries really resume them (not a fixed sleep: a loaded machine may not be there yet).
+    for (let waited = 0; waited < 10_000; waited += 20) {
+      if (
+        (await count("SELECT count(*) AS n FROM payments WHERE principal = 'crash' AND status = 'pending'")) >
+        0
+      )
+        break;
+      await sleep(20);
+    }
     victim!.child.kill('SIGKILL');
     await victim!.exited;
     const before = await Promise.all(inFlight);
