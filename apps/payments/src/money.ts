@@ -16,10 +16,18 @@ export function isSupportedCurrency(code: string): boolean {
 
 /** How many minor digits `currency` has (USD 2, JPY 0, BHD 3). */
 export function minorDigits(currency: string): number {
-  return (
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
-  );
+  let digits = digitsByCurrency.get(currency);
+  if (digits === undefined) {
+    // Building a NumberFormat costs far more than the rest of a request: once per currency.
+    digits =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
+    digitsByCurrency.set(currency, digits);
+  }
+  return digits;
 }
+
+const digitsByCurrency = new Map<string, number>();
 
 /** Why an amount was refused, as the problem body's `detail` says it. */
 export type AmountResult =
