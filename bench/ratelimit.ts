@@ -112,10 +112,14 @@ async function bytesPerKey(): Promise<{ tollgate: number; rateLimiterFlexible: n
     void kept;
     return Math.round((after - before) / keys);
   };
+  // A key whose quota is restored is idle and may be swept: a fixed window rolling over mid-run
+  // would empty the store. A sliding window of an hour keeps every key live while it is measured.
+  const live = { ...perUser, algorithm: 'sliding-window', windowSeconds: 3600 } as const;
   const tollgate = await measure(async () => {
     const store = new MemoryRateLimitStore({ maxKeys: keys * 2 });
-    const limiter = new RateLimiter({ store, policies: [perUser] });
+    const limiter = new RateLimiter({ store, policies: [live] });
     for (let i = 0; i < keys; i++) await limiter.check({ principal: `acct_${String(i).padStart(6, '0')}` });
+    if (store.size !== keys) throw new Error(`expected ${keys} live keys, found ${store.size}`);
     return store;
   });
   const rateLimiterFlexible = await measure(async () => {

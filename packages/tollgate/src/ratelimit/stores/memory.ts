@@ -37,9 +37,10 @@ type Table = Map<string, number>;
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly inProcess = true;
   private readonly tables = new Map<string, Table>();
-  /** For each slot (offset / stride): its subject and table, so the hand can drop it. */
+  private readonly tableList: Table[] = [];
+  /** For each slot (offset / stride): its subject and its table's index, so the hand can drop it. */
   private subjects: (string | undefined)[] = [];
-  private owners: (Table | undefined)[] = [];
+  private owners = new Uint16Array(1024);
   private readonly free: number[] = [];
   private state = new Float64Array(stride * 1024);
   private used = 0;
@@ -114,6 +115,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (table === undefined) {
       table = new Map();
       this.tables.set(policy.name, table);
+      this.tableList.push(table);
     }
     const existing = table.get(subject);
     if (existing !== undefined) return existing;
@@ -126,11 +128,14 @@ export class MemoryRateLimitStore implements RateLimitStore {
         const grown = new Float64Array(this.state.length * 2);
         grown.set(this.state);
         this.state = grown;
+        const owners = new Uint16Array(this.owners.length * 2);
+        owners.set(this.owners);
+        this.owners = owners;
       }
     }
     table.set(subject, slot);
     this.subjects[slot / stride] = subject;
-    this.owners[slot / stride] = table;
+    this.owners[slot / stride] = this.tableList.indexOf(table);
     this.count++;
     return slot;
   }
@@ -159,9 +164,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   private release(slot: number): void {
     const index = slot / stride;
-    this.owners[index]!.delete(this.subjects[index]!);
+    this.tableList[this.owners[index]!]!.delete(this.subjects[index]!);
     this.subjects[index] = undefined;
-    this.owners[index] = undefined;
     this.state.fill(0, slot, slot + stride);
     this.free.push(slot);
     this.count--;
