@@ -110,6 +110,10 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
       openClaims.add(claim);
       try {
         let outcome: ChargeOutcome;
+        // The processor may take longer than the lease: renew it meanwhile, so no retry takes
+        // the key over from this request while it is still waiting for the charge.
+        const leaseMs = services.config.IDEMPOTENCY_LEASE_MS;
+        const heartbeat = setInterval(() => void claim.extend(leaseMs).catch(() => undefined), leaseMs / 3);
         try {
           outcome = await processor.charge({
             idempotencyKey: row.downstream_key,
@@ -136,6 +140,8 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
             retry_after: 1,
             transaction_id: row.transaction_id,
           });
+        } finally {
+          clearInterval(heartbeat);
         }
         let answer: string;
         try {
