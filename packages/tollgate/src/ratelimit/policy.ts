@@ -9,14 +9,23 @@ export interface RequestFacts {
   readonly principal?: string | undefined;
   /** The route template, e.g. `POST /api/v1/payments`, never the raw URL. */
   readonly route?: string | undefined;
+  /** The route's path parameters, for `param:<name>` subject parts. */
+  readonly params?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The parsed JSON body, for `body:<dotted.path>` subject parts. */
+  readonly body?: unknown;
 }
 
-export type SubjectPart = keyof RequestFacts;
+/**
+ * One part of a subject: a fact of the request, a path parameter (`param:streamer_id`) or a
+ * string or integer field of the JSON body by dotted path (`body:streamer_id`).
+ */
+export type SubjectPart = 'principal' | 'ip' | 'route' | `param:${string}` | `body:${string}`;
 
 /**
  * Whom a policy counts: `[]` is one global counter; `['principal']` one per caller;
- * `['principal', 'route']` one per caller and route. A request lacking a part the policy
- * needs (no principal before authentication) is not counted by that policy.
+ * `['principal', 'body:streamer_id']` one per caller and streamer. A request lacking a part
+ * the policy needs (no principal before authentication, no such body field) is not counted
+ * by that policy.
  */
 export type Subject = readonly SubjectPart[];
 
@@ -99,7 +108,20 @@ export function definePolicy(options: PolicyOptions): Policy {
       );
     }
   }
-  const subject = subjectOrder.filter((part) => options.subject?.includes(part));
+  const given = options.subject ?? [];
+  for (const part of given) {
+    if (!subjectOrder.includes(part) && !/^(param|body):[A-Za-z0-9_.-]{1,128}$/.test(part)) {
+      throw new TollgateError(
+        'ERR_POLICY_INVALID',
+        `policy "${name}": subject part "${part}" must be principal, ip, route, param:<name> or body:<dotted.path>`,
+      );
+    }
+  }
+  // Facts first in a fixed order, then parameters and body fields as given.
+  const subject = [
+    ...subjectOrder.filter((part) => given.includes(part)),
+    ...given.filter((part) => !subjectOrder.includes(part)),
+  ];
   return {
     name,
     algorithm,
@@ -125,12 +147,28 @@ export function subjectOf(policy: Policy, facts: RequestFacts): string | undefin
   if (parts.length === 0) return '*';
   let subject: string | undefined;
   for (const part of parts) {
-    const value = facts[part];
+    const value = factOf(part, facts);
     if (value === undefined || value === '') return undefined;
     const encoded = reserved.test(value) ? value.replace(reservedAll, percentEncode) : value;
     subject = subject === undefined ? encoded : `${subject}|${encoded}`;
   }
   return subject;
+}
+
+function factOf(part: SubjectPart, facts: RequestFacts): string | undefined {
+  switch (part) {
+    case 'principal':
+    case 'ip':
+    case 'route':
+      return facts[part];
+  }
+  if (part.startsWith('param:')) return facts.params?.[part.slice(6)];
+  let value: unknown = facts.body;
+  for (const name of part.slice(5).split('.')) {
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+  }
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : undefined;
 }
 
 const reserved = /[%{}|]/;
