@@ -4,7 +4,7 @@
  * stores are in `tollgate/postgres`, the Redis and tiered stores in `tollgate/redis`.
  */
 
-export { canonicalJson } from './idempotency/canonical-json.ts';
+export { canonicalJson, MAX_JSON_DEPTH } from './idempotency/canonical-json.ts';
 export { Claim, type CompleteResult } from './idempotency/claim.ts';
 export { type Clock, systemClock } from './idempotency/clock.ts';
 export {
@@ -14,13 +14,22 @@ export {
   BeginStatus,
   IdempotencyEngine,
 } from './idempotency/engine.ts';
-export { IdempotencyKeyError, IdempotencyKeyErrorCode, IdempotencyStoreError } from './idempotency/errors.ts';
+export {
+  FingerprintError,
+  FingerprintErrorCode,
+  IdempotencyKeyError,
+  IdempotencyKeyErrorCode,
+  IdempotencyStoreError,
+  isFingerprintError,
+} from './idempotency/errors.ts';
 export {
   FINGERPRINT_V1,
   type FingerprintBody,
   type FingerprintInput,
   type FingerprintOptions,
+  type FingerprintResult,
   fingerprint,
+  tryFingerprint,
 } from './idempotency/fingerprint.ts';
 export { type KeyParseResult, parseIdempotencyKey } from './idempotency/key.ts';
 export type { EngineOptions, RouteOptions } from './idempotency/options.ts';

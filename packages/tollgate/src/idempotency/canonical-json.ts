@@ -1,69 +1,170 @@
-import { TollgateError } from '../errors.ts';
+import { FingerprintError, FingerprintErrorCode } from './errors.ts';
+
+/**
+ * The deepest nesting of arrays and objects that {@link canonicalJson} accepts (a top-level
+ * object is level 1). No request body needs more; a deeper one is refused with
+ * `FINGERPRINT_DEPTH` before it costs more than 64 levels of work.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** How many times a `toJSON` may hand back another value with a `toJSON` before it is refused. */
+const MAX_TO_JSON_CHAIN = 8;
+
+/** An array or object being written: its member names (`null` for an array) and the next index. */
+interface Open {
+  readonly container: object;
+  readonly names: readonly string[] | null;
+  next: number;
+  wrote: boolean;
+}
 
 /**
  * One text per JSON value: object keys sorted (by UTF-16 code units), no whitespace, numbers in
  * JavaScript's shortest round-trip form (`1.0`, `1e0` and `1` are all `1`; `-0` is `0`), strings
- * escaped as `JSON.stringify` does. Two bodies that parse to the same value get the same text.
- * Members whose value is `undefined` are left out, as `JSON.stringify` does.
+ * escaped as `JSON.stringify` does (so a lone surrogate becomes a `\udXXX` escape). Two bodies
+ * that parse to the same value get the same text. Members whose value is `undefined` are left
+ * out, as `JSON.stringify` does; `toJSON` is honoured.
+ *
+ * The walk uses its own stack, so no input can overflow the call stack.
+ *
+ * @throws {FingerprintError} `FINGERPRINT_DEPTH` past {@link MAX_JSON_DEPTH} levels,
+ * `FINGERPRINT_NUMBER` for `±Infinity` (what `JSON.parse` makes of `1e400`) and `NaN`,
+ * `FINGERPRINT_NOT_JSON` for functions, symbols, BigInts, `undefined` in an array or at the top,
+ * cycles, and a `toJSON` or getter that throws. Nothing else.
  */
 export function canonicalJson(value: unknown): string {
-  const parts: string[] = [];
-  write(value, parts);
-  return parts.join('');
-}
-
-function write(value: unknown, out: string[]): void {
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { toJSON?: unknown }).toJSON === 'function'
-  ) {
-    write((value as { toJSON(): unknown }).toJSON(), out);
-    return;
+  const open: Open[] = [];
+  let text = '';
+  let current = value;
+  try {
+    walk: for (;;) {
+      if (current !== null && typeof current === 'object') current = resolveToJson(current);
+      switch (typeof current) {
+        case 'string':
+          text += JSON.stringify(current);
+          break;
+        case 'boolean':
+          text += current ? 'true' : 'false';
+          break;
+        case 'number':
+          if (!Number.isFinite(current)) throw badNumber(current, open);
+          text += String(current);
+          break;
+        case 'object':
+          if (current === null) {
+            text += 'null';
+            break;
+          }
+          if (open.length === MAX_JSON_DEPTH) throw tooDeep(current, open);
+          if (Array.isArray(current)) {
+            text += '[';
+            open.push({ container: current, names: null, next: 0, wrote: false });
+          } else {
+            text += '{';
+            open.push({ container: current, names: Object.keys(current).sort(), next: 0, wrote: false });
+          }
+          break;
+        default:
+          throw notJson(current, open);
+      }
+      // Move to the next value to write, closing every container that has none left.
+      for (let top = open.at(-1); top !== undefined; open.pop(), top = open.at(-1)) {
+        if (top.names === null) {
+          const items = top.container as readonly unknown[];
+          if (top.next < items.length) {
+            if (top.next > 0) text += ',';
+            current = items[top.next++];
+            continue walk;
+          }
+          text += ']';
+        } else {
+          const members = top.container as Readonly<Record<string, unknown>>;
+          while (top.next < top.names.length) {
+            const name = top.names[top.next++]!;
+            const member = members[name];
+            if (member === undefined) continue;
+            text += top.wrote ? `,${JSON.stringify(name)}:` : `${JSON.stringify(name)}:`;
+            top.wrote = true;
+            current = member;
+            continue walk;
+          }
+          text += '}';
+        }
+      }
+      return text;
+    }
+  } catch (error) {
+    if (error instanceof FingerprintError) throw error;
+    throw new FingerprintError(
+      FingerprintErrorCode.NotJson,
+      `The value at ${where(open)} could not be read as JSON (${error instanceof Error ? error.message : String(error)}).`,
+      pointer(open),
+      { cause: error },
+    );
   }
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      out.push(JSON.stringify(value));
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) throw notJson(`the number ${value}`);
-      out.push(JSON.stringify(value));
-      return;
-    case 'object':
-      if (value === null) out.push('null');
-      else if (Array.isArray(value)) writeArray(value, out);
-      else writeObject(value as Record<string, unknown>, out);
-      return;
-    default:
-      throw notJson(`a ${typeof value}`);
+}
+
+/** What `JSON.stringify` writes for `value`: the result of its `toJSON`, followed a few times. */
+function resolveToJson(value: object): unknown {
+  let current: unknown = value;
+  for (let step = 0; step <= MAX_TO_JSON_CHAIN; step++) {
+    const toJson = (current as { toJSON?: unknown }).toJSON;
+    if (typeof toJson !== 'function') return current;
+    current = toJson.call(current);
+    if (current === null || typeof current !== 'object') return current;
   }
+  throw new Error(`its toJSON still returns objects with a toJSON after ${MAX_TO_JSON_CHAIN} calls`);
 }
 
-function writeArray(values: readonly unknown[], out: string[]): void {
-  out.push('[');
-  values.forEach((item, index) => {
-    if (index > 0) out.push(',');
-    if (item === undefined) out.push('null');
-    else write(item, out);
-  });
-  out.push(']');
+function badNumber(value: number, open: readonly Open[]): FingerprintError {
+  return new FingerprintError(
+    FingerprintErrorCode.Number,
+    `The number at ${where(open)} is ${Number.isNaN(value) ? 'not a number' : 'outside the range of a 64-bit double'}; send such values as strings.`,
+    pointer(open),
+  );
 }
 
-function writeObject(object: Record<string, unknown>, out: string[]): void {
-  out.push('{');
-  let first = true;
-  for (const name of Object.keys(object).sort()) {
-    const member = object[name];
-    if (member === undefined) continue;
-    if (!first) out.push(',');
-    first = false;
-    out.push(JSON.stringify(name), ':');
-    write(member, out);
+function tooDeep(value: object, open: readonly Open[]): FingerprintError {
+  // A cycle only shows as endless depth; telling it apart costs a set, built only on refusal.
+  const path = new Set(open.map((frame) => frame.container));
+  if (path.has(value) || path.size < open.length) {
+    return new FingerprintError(
+      FingerprintErrorCode.NotJson,
+      `The value at ${where(open)} contains itself; JSON cannot hold a cycle.`,
+      pointer(open),
+    );
   }
-  out.push('}');
+  return new FingerprintError(
+    FingerprintErrorCode.Depth,
+    `The JSON body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; flatten it.`,
+    pointer(open),
+  );
 }
 
-function notJson(what: string): TollgateError {
-  return new TollgateError('FINGERPRINT_NOT_JSON', `A JSON body cannot hold ${what}.`);
+function notJson(value: unknown, open: readonly Open[]): FingerprintError {
+  const what =
+    value === undefined
+      ? 'undefined (or a hole in an array)'
+      : typeof value === 'bigint'
+        ? 'a BigInt'
+        : `a ${typeof value}`;
+  return new FingerprintError(
+    FingerprintErrorCode.NotJson,
+    `The value at ${where(open)} is ${what}, which JSON cannot hold; send a string, number, boolean, null, array or object.`,
+    pointer(open),
+  );
+}
+
+/** The RFC 6901 JSON Pointer of the value being written. */
+function pointer(open: readonly Open[]): string {
+  return open
+    .map((frame) => {
+      const segment = frame.names === null ? String(frame.next - 1) : (frame.names[frame.next - 1] ?? '');
+      return `/${segment.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    })
+    .join('');
+}
+
+function where(open: readonly Open[]): string {
+  return open.length === 0 ? 'the top level' : JSON.stringify(pointer(open));
 }

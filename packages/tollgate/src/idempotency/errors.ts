@@ -33,3 +33,45 @@ export class IdempotencyStoreError extends TollgateError {
     super('IDEMPOTENCY_STORE_FAULT', message, options);
   }
 }
+
+/** Stable codes of {@link FingerprintError}: what an adapter maps to a 400 problem+json. */
+export const FingerprintErrorCode = {
+  /** Arrays and objects nest deeper than `MAX_JSON_DEPTH`. */
+  Depth: 'FINGERPRINT_DEPTH',
+  /** A number outside the range of a 64-bit double (`1e400` parses as `Infinity`), or `NaN`. */
+  Number: 'FINGERPRINT_NUMBER',
+  /** A value JSON cannot hold: a function, symbol, BigInt, `undefined` in an array, a cycle. */
+  NotJson: 'FINGERPRINT_NOT_JSON',
+} as const;
+export type FingerprintErrorCode = (typeof FingerprintErrorCode)[keyof typeof FingerprintErrorCode];
+
+/**
+ * Why a request body cannot be fingerprinted. It is the client's mistake (answer 400), never a
+ * fault of the server; the message says what to change and never repeats the offending value.
+ */
+export class FingerprintError extends TollgateError {
+  override readonly name = 'FingerprintError';
+
+  constructor(
+    override readonly code: FingerprintErrorCode,
+    message: string,
+    /** Where in the body, as an RFC 6901 JSON Pointer (`/items/0/amount`; `''` is the whole body). */
+    readonly pointer: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+const fingerprintCodes: ReadonlySet<unknown> = new Set(Object.values(FingerprintErrorCode));
+
+/**
+ * Whether `error` is a {@link FingerprintError}, also one from another copy of tollgate.
+ *
+ * @example
+ * try { print = fingerprint(input); }
+ * catch (error) { if (isFingerprintError(error)) return badRequest(error.code, error.message); throw error; }
+ */
+export function isFingerprintError(error: unknown): error is FingerprintError {
+  return error instanceof Error && fingerprintCodes.has((error as { code?: unknown }).code);
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson, MAX_JSON_DEPTH } from './canonical-json.ts';
+import { FingerprintError, FingerprintErrorCode, isFingerprintError } from './errors.ts';
 
 /** A request body as the fingerprint sees it: parsed JSON, or bytes compared exactly. */
 export type FingerprintBody = { readonly json: unknown } | { readonly bytes: Uint8Array | string };
@@ -23,6 +24,11 @@ export interface FingerprintOptions {
   readonly exclude?: readonly string[];
 }
 
+/** The answer of {@link tryFingerprint}. */
+export type FingerprintResult =
+  | { readonly ok: true; readonly fingerprint: string }
+  | { readonly ok: false; readonly error: FingerprintError };
+
 /** The prefix of every version-1 fingerprint; a later version can change the rules beside it. */
 export const FINGERPRINT_V1 = 'v1';
 
@@ -31,23 +37,53 @@ export const FINGERPRINT_V1 = 'v1';
  * and the body — JSON in {@link canonicalJson} form (key order and number spelling do not
  * matter), anything else byte-exact (a string is hashed as its UTF-8 bytes).
  *
+ * @throws {FingerprintError} when the JSON body is not JSON: too deep, a number out of range, a
+ * value JSON cannot hold (see {@link canonicalJson}) — the client's mistake, for a 400. Nothing else.
+ *
  * @example
  * fingerprint({ method: 'POST', route: '/payments', body: { json: request.body } },
  *   { exclude: ['metadata.trace_id'] });
  */
 export function fingerprint(input: FingerprintInput, options: FingerprintOptions = {}): string {
   const hash = createHash('sha256').update(`tollgate-fingerprint-${FINGERPRINT_V1}`);
-  const body = input.body;
-  const [kind, payload] =
-    body === undefined
-      ? ['none', '']
-      : 'json' in body
-        ? ['json', canonicalJson(without(body.json, options.exclude ?? []))]
-        : ['bytes', body.bytes];
+  const [kind, payload] = payloadOf(input.body, options.exclude ?? []);
   for (const part of [input.method.toUpperCase(), input.route, kind, payload]) {
     hash.update(`\n${typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength}:`).update(part);
   }
   return `${FINGERPRINT_V1}:${hash.digest('base64url')}`;
+}
+
+/**
+ * {@link fingerprint} as a result: a body that cannot be fingerprinted is `ok: false` with its
+ * {@link FingerprintError}, for the adapter to answer 400.
+ *
+ * @example
+ * const print = tryFingerprint({ method, route, body: { json: request.body } });
+ * if (!print.ok) return reply.code(400).send(problem(print.error.code, print.error.message));
+ */
+export function tryFingerprint(input: FingerprintInput, options: FingerprintOptions = {}): FingerprintResult {
+  try {
+    return { ok: true, fingerprint: fingerprint(input, options) };
+  } catch (error) {
+    if (isFingerprintError(error)) return { ok: false, error };
+    throw error;
+  }
+}
+
+function payloadOf(
+  body: FingerprintBody | undefined,
+  exclude: readonly string[],
+): [string, string | Uint8Array] {
+  if (body === undefined) return ['none', ''];
+  if (body !== null && typeof body === 'object') {
+    if ('json' in body) return ['json', canonicalJson(without(body.json, exclude))];
+    if (typeof body.bytes === 'string' || body.bytes instanceof Uint8Array) return ['bytes', body.bytes];
+  }
+  throw new FingerprintError(
+    FingerprintErrorCode.NotJson,
+    'A request body is given as { json } (the parsed value) or { bytes } (a string or a Uint8Array).',
+    '',
+  );
 }
 
 /** A copy of `value` without the excluded paths; `value` itself is never changed. */
@@ -57,13 +93,18 @@ function without(value: unknown, paths: readonly string[]): unknown {
   return result;
 }
 
-function removePath(value: unknown, path: readonly string[]): unknown {
-  if (Array.isArray(value)) return value.map((item) => removePath(item, path));
-  if (value === null || typeof value !== 'object' || path.length === 0) return value;
+/**
+ * Past `MAX_JSON_DEPTH` it stops and leaves the rest as it is: {@link canonicalJson} refuses
+ * such a value (too deep or cyclic), and the recursion stays shallow.
+ */
+function removePath(value: unknown, path: readonly string[], depth = 1): unknown {
+  if (value === null || typeof value !== 'object' || path.length === 0 || depth > MAX_JSON_DEPTH)
+    return value;
+  if (Array.isArray(value)) return value.map((item) => removePath(item, path, depth + 1));
   const [head, ...rest] = path as [string, ...string[]];
   if (!Object.hasOwn(value, head)) return value;
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   if (rest.length === 0) delete copy[head];
-  else copy[head] = removePath(copy[head], rest);
+  else copy[head] = removePath(copy[head], rest, depth + 1);
   return copy;
 }
