@@ -3,6 +3,8 @@
  * stores live in `tollgate/redis` and `tollgate/postgres`, so their drivers stay optional.
  */
 
+export type { InProcessKeys } from './admission/in-process-keys.ts';
+export { MemoryAdmissionStore, type MemoryAdmissionStoreOptions } from './admission/memory.ts';
 export { StoreTimeoutError } from './deadline.ts';
 export { TollgateError } from './errors.ts';
 export type { AlgorithmName, Limits, Verdict } from './ratelimit/algorithm.ts';
@@ -24,4 +26,4 @@ export {
   type SubjectPart,
 } from './ratelimit/policy.ts';
 export type { Check, RateLimitStore } from './ratelimit/store.ts';
-export { MemoryRateLimitStore, type MemoryStoreOptions } from './ratelimit/stores/memory.ts';
+export { type DecideMode, MemoryRateLimitStore, type MemoryStoreOptions } from './ratelimit/stores/memory.ts';

@@ -3,6 +3,7 @@ import { TollgateError } from '../errors.ts';
 import type { Verdict } from './algorithm.ts';
 import { definePolicy, type Policy, type PolicyOptions, type RequestFacts, subjectOf } from './policy.ts';
 import type { Check, RateLimitStore } from './store.ts';
+import { type DecideMode, MemoryRateLimitStore } from './stores/memory.ts';
 
 /** One policy's part of a decision. */
 export interface PolicyResult {
@@ -70,11 +71,14 @@ export class StoreReplyError extends TollgateError {
 export class RateLimiter {
   readonly policies: readonly Policy[];
   private readonly store: RateLimitStore;
+  /** The store, when it can decide synchronously in this process. */
+  private readonly local: MemoryRateLimitStore | undefined;
   private readonly deadline: Deadline;
   private readonly onStoreError: ((error: unknown) => void) | undefined;
 
   constructor(options: RateLimiterOptions) {
     this.store = options.store;
+    this.local = options.store instanceof MemoryRateLimitStore ? options.store : undefined;
     this.deadline = new Deadline(options.storeTimeoutMs ?? 100);
     this.onStoreError = options.onStoreError;
     this.policies = options.policies.map((policy) => ('windowMs' in policy ? policy : definePolicy(policy)));
@@ -85,19 +89,48 @@ export class RateLimiter {
   }
 
   /** Decides and, when admitted, consumes `cost` (default 1) from every applicable policy. */
-  check(facts: RequestFacts, options: { cost?: number } = {}): Promise<RateLimitResult> {
-    return this.run(facts, options.cost ?? 1, true, (checks) => this.store.consume(checks));
+  check(facts: RequestFacts, options?: { cost?: number }): Promise<RateLimitResult> {
+    if (this.local !== undefined) return this.decideNow(this.local, facts, options?.cost, 'consume');
+    return this.run(facts, options?.cost ?? 1, true, (checks) => this.store.consume(checks));
   }
 
   /** The decision `check` would make now, consuming nothing (for a "my limits" endpoint). */
-  peek(facts: RequestFacts, options: { cost?: number } = {}): Promise<RateLimitResult> {
-    return this.run(facts, options.cost ?? 1, false, (checks) => this.store.peek(checks));
+  peek(facts: RequestFacts, options?: { cost?: number }): Promise<RateLimitResult> {
+    if (this.local !== undefined) return this.decideNow(this.local, facts, options?.cost, 'peek');
+    return this.run(facts, options?.cost ?? 1, false, (checks) => this.store.peek(checks));
   }
 
   /** Gives `cost` back to every applicable policy, e.g. for a request that should not count. */
   async refund(facts: RequestFacts, options: { cost?: number } = {}): Promise<void> {
     const checks = this.checksFor(facts, options.cost ?? 1);
     if (checks.length > 0) await this.guard(this.store.refund(checks));
+  }
+
+  /**
+   * The in-process path: the store decides synchronously, so the answer is one settled
+   * promise, with no await (and no microtask hop) between the caller and the counters.
+   */
+  private decideNow(
+    store: MemoryRateLimitStore,
+    facts: RequestFacts,
+    cost = 1,
+    mode: DecideMode,
+  ): Promise<RateLimitResult> {
+    let checks: Check[];
+    try {
+      checks = this.checksFor(facts, cost);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (checks.length === 0) return Promise.resolve(nothingApplies());
+    let verdicts: Verdict[];
+    try {
+      verdicts = store.decideNow(checks, mode);
+    } catch (error) {
+      this.onStoreError?.(error);
+      return Promise.resolve(storeUnavailable(checks));
+    }
+    return Promise.resolve(summarise(checks, verdicts, mode === 'consume'));
   }
 
   private async run(
@@ -107,7 +140,7 @@ export class RateLimiter {
     call: (checks: readonly Check[]) => Promise<Verdict[]>,
   ): Promise<RateLimitResult> {
     const checks = this.checksFor(facts, cost);
-    if (checks.length === 0) return { allowed: true, reason: 'allowed', retryAfterSeconds: 0, policies: [] };
+    if (checks.length === 0) return nothingApplies();
     let verdicts: Verdict[];
     try {
       verdicts = await this.guard(call(checks));
@@ -148,6 +181,10 @@ export class RateLimiter {
   }
 }
 
+function nothingApplies(): RateLimitResult {
+  return { allowed: true, reason: 'allowed', retryAfterSeconds: 0, policies: [] };
+}
+
 function summarise(
   checks: readonly Check[],
   verdicts: readonly Verdict[],
@@ -155,7 +192,9 @@ function summarise(
 ): RateLimitResult {
   let allowed = true;
   let retryAfterSeconds = 0;
-  const policies = checks.map(({ policy }, i): PolicyResult => {
+  const policies = new Array<PolicyResult>(checks.length);
+  for (let i = 0; i < checks.length; i++) {
+    const { policy, cost } = checks[i]!;
     const verdict = verdicts[i]!;
     const shadow = policy.mode === 'shadow';
     const wait = Math.ceil(verdict.retryAfterMs / 1000);
@@ -163,19 +202,19 @@ function summarise(
       allowed = false;
       retryAfterSeconds = Math.max(retryAfterSeconds, wait);
     }
-    return {
+    policies[i] = {
       name: policy.name,
       limit: policy.limit,
       windowSeconds: policy.windowSeconds,
       allowed: verdict.allowed,
       // A verdict's `remaining` assumes the request was admitted; a peek admitted nothing.
       // Costs are whole units in every algorithm, so adding the cost back is exact.
-      remaining: verdict.allowed && !consuming ? verdict.remaining + checks[i]!.cost : verdict.remaining,
+      remaining: verdict.allowed && !consuming ? verdict.remaining + cost : verdict.remaining,
       resetSeconds: Math.ceil(verdict.resetMs / 1000),
       retryAfterSeconds: wait,
       shadow,
     };
-  });
+  }
   return { allowed, reason: allowed ? 'allowed' : 'limited', retryAfterSeconds, policies };
 }
 

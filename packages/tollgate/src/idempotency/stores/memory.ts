@@ -1,6 +1,8 @@
+import type { InProcessKeys } from '../../admission/in-process-keys.ts';
+import type { KeyOutcome } from '../../admission/store.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
-import { type Checkpoint, RecordState, type StoredResponse } from '../record.ts';
+import { type Checkpoint, RecordState, type RecordView, type StoredResponse } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 
 interface MemoryRecord {
@@ -13,15 +15,17 @@ interface MemoryRecord {
   response: StoredResponse | null;
 }
 
+const unknown: KeyOutcome = { status: 'unknown' };
 const stale: FenceResult = { ok: false, reason: 'stale-fence' };
 const done: FenceResult = { ok: true };
 
 /**
  * The embedded default: records in a `Map` of this process, timed by the injected clock.
  * Exactly-once holds within one process only; use PostgreSQL (or the tiered store) when
- * several processes serve the same keys.
+ * several processes serve the same keys. As {@link InProcessKeys}, it lets a
+ * `MemoryAdmissionStore` look up and claim a key in the same step as the rate limits.
  */
-export class MemoryIdempotencyStore implements IdempotencyStore {
+export class MemoryIdempotencyStore implements IdempotencyStore, InProcessKeys {
   private readonly records = new Map<string, MemoryRecord>();
   private readonly clock: Pick<Clock, 'now'>;
 
@@ -30,46 +34,60 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.claimSync(request);
+  }
+
+  /**
+   * What `claim` would answer, without claiming: `found` with the record a claim would be
+   * refused on (completed, held under a live lease, or not claimable by this fingerprint),
+   * else `unknown`. Synchronous, so an admission decides limits and key in one step.
+   */
+  find(request: ClaimRequest): KeyOutcome {
+    const now = this.clock.now();
+    const record = this.records.get(request.scope);
+    return access(record, request, now) === 'held'
+      ? { status: 'found', record: view(record!, now) }
+      : unknown;
+  }
+
+  /** `claim` as one synchronous step, answered as an admission's key outcome. */
+  claimNow(request: ClaimRequest): KeyOutcome {
+    const result = this.claimSync(request);
+    return result.claimed
+      ? { status: 'claimed', fence: result.fence, checkpoint: result.checkpoint }
+      : { status: 'found', record: result.record };
+  }
+
+  private claimSync(request: ClaimRequest): ClaimResult {
     const now = this.clock.now();
     const record = this.records.get(request.scope);
     const leaseUntil = now + request.leaseMs;
-    if (record === undefined || (record.expiresAt <= now && !leased(record, now))) {
-      const fence = Math.max((record?.fence ?? 0) + 1, now);
-      this.records.set(request.scope, {
-        state: RecordState.InFlight,
-        fingerprint: request.fingerprint,
-        fence,
-        leaseUntil,
-        expiresAt: Math.max(now + request.ttlMs, leaseUntil),
-        checkpoint: null,
-        response: null,
-      });
-      return { claimed: true, fence, checkpoint: null };
+    switch (access(record, request, now)) {
+      case 'held':
+        return { claimed: false, record: view(record!, now) };
+      case 'fresh': {
+        const fence = Math.max((record?.fence ?? 0) + 1, now);
+        this.records.set(request.scope, {
+          state: RecordState.InFlight,
+          fingerprint: request.fingerprint,
+          fence,
+          leaseUntil,
+          expiresAt: Math.max(now + request.ttlMs, leaseUntil),
+          checkpoint: null,
+          response: null,
+        });
+        return { claimed: true, fence, checkpoint: null };
+      }
+      case 'takeover': {
+        const taken = record!;
+        taken.state = RecordState.InFlight;
+        taken.fingerprint = request.fingerprint;
+        taken.fence = Math.max(taken.fence + 1, now);
+        taken.leaseUntil = leaseUntil;
+        taken.expiresAt = Math.max(taken.expiresAt, leaseUntil);
+        return { claimed: true, fence: taken.fence, checkpoint: taken.checkpoint };
+      }
     }
-    const sameRequest = record.fingerprint === request.fingerprint;
-    const claimable =
-      record.state === RecordState.Released
-        ? record.checkpoint === null || sameRequest
-        : record.state === RecordState.InFlight && !leased(record, now) && sameRequest;
-    if (!claimable) {
-      return {
-        claimed: false,
-        record: {
-          state: record.state,
-          fingerprint: record.fingerprint,
-          leaseRemainingMs: Math.max(0, record.leaseUntil - now),
-          expiresInMs: record.expiresAt - now,
-          // A copy: whoever sends the replay must not be able to change the stored bytes.
-          response: record.response && { ...record.response, body: Uint8Array.from(record.response.body) },
-        },
-      };
-    }
-    record.state = RecordState.InFlight;
-    record.fingerprint = request.fingerprint;
-    record.fence = Math.max(record.fence + 1, now);
-    record.leaseUntil = leaseUntil;
-    record.expiresAt = Math.max(record.expiresAt, leaseUntil);
-    return { claimed: true, fence: record.fence, checkpoint: record.checkpoint };
   }
 
   async extend(scope: string, fence: number, leaseMs: number): Promise<FenceResult> {
@@ -121,6 +139,36 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const record = this.records.get(scope);
     return record?.state === RecordState.InFlight && record.fence === fence ? record : undefined;
   }
+}
+
+/**
+ * How a claim meets the scope's record (the rules of {@link IdempotencyStore.claim}): `fresh`
+ * for none or one whose TTL has ended, `takeover` for one this request may claim and keep its
+ * checkpoint, `held` for one the claim must answer instead.
+ */
+function access(
+  record: MemoryRecord | undefined,
+  request: ClaimRequest,
+  now: number,
+): 'fresh' | 'takeover' | 'held' {
+  if (record === undefined || (record.expiresAt <= now && !leased(record, now))) return 'fresh';
+  const sameRequest = record.fingerprint === request.fingerprint;
+  const claimable =
+    record.state === RecordState.Released
+      ? record.checkpoint === null || sameRequest
+      : record.state === RecordState.InFlight && !leased(record, now) && sameRequest;
+  return claimable ? 'takeover' : 'held';
+}
+
+function view(record: MemoryRecord, now: number): RecordView {
+  return {
+    state: record.state,
+    fingerprint: record.fingerprint,
+    leaseRemainingMs: Math.max(0, record.leaseUntil - now),
+    expiresInMs: record.expiresAt - now,
+    // A copy: whoever sends the replay must not be able to change the stored bytes.
+    response: record.response && { ...record.response, body: Uint8Array.from(record.response.body) },
+  };
 }
 
 function leased(record: MemoryRecord, now: number): boolean {

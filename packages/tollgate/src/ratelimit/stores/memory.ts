@@ -1,6 +1,6 @@
 import type { Verdict } from '../algorithm.ts';
 import { algorithms } from '../algorithms/index.ts';
-import { type Check, isEnforced, type RateLimitStore } from '../store.ts';
+import type { Check, RateLimitStore } from '../store.ts';
 
 /** Three numbers of algorithm state plus the instant the key is back to empty. */
 const stride = 4;
@@ -20,6 +20,9 @@ export interface MemoryStoreOptions {
    */
   now?: () => number;
 }
+
+/** `consume` decides and stores when admitted; `peek` only decides. */
+export type DecideMode = 'consume' | 'peek';
 
 /** One policy's counters: subject → offset of its state in the shared array. */
 type Table = Map<string, number>;
@@ -46,7 +49,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private used = 0;
   private hand = 0;
   private count = 0;
-  private readonly scratch = new Float64Array(stride * 8);
+  /** Per decision: each check's next state, and its slot (-1 for a key not held yet). */
+  private scratch = new Float64Array(stride * 8);
+  private found = new Int32Array(8);
   private readonly maxKeys: number;
   private readonly now: () => number;
 
@@ -61,11 +66,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   consume(checks: readonly Check[]): Promise<Verdict[]> {
-    return Promise.resolve(this.decide(checks, true));
+    return Promise.resolve(this.decideNow(checks, 'consume'));
   }
 
   peek(checks: readonly Check[]): Promise<Verdict[]> {
-    return Promise.resolve(this.decide(checks, false));
+    return Promise.resolve(this.decideNow(checks, 'peek'));
   }
 
   refund(checks: readonly Check[]): Promise<void> {
@@ -77,37 +82,59 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return Promise.resolve();
   }
 
-  private decide(checks: readonly Check[], consume: boolean): Verdict[] {
+  /**
+   * `consume` or `peek` as one synchronous step, for callers in this process that must decide
+   * something else in the same step (an admission claiming an idempotency key) or that want
+   * no promise at all (the limiter's in-process path).
+   */
+  decideNow(checks: readonly Check[], mode: DecideMode): Verdict[] {
     const now = this.now();
     this.sweep(now);
-    const scratch =
-      checks.length * stride <= this.scratch.length ? this.scratch : new Float64Array(checks.length * stride);
-    const verdicts: Verdict[] = [];
+    const count = checks.length;
+    if (count > this.found.length) {
+      this.found = new Int32Array(count * 2);
+      this.scratch = new Float64Array(count * 2 * stride);
+    }
+    const { found, scratch } = this;
+    const verdicts = new Array<Verdict>(count);
     let blocked = false;
-    for (let i = 0; i < checks.length; i++) {
-      const { policy, subject, cost } = checks[i]!;
-      const slot = this.tables.get(policy.name)?.get(subject);
+    for (let i = 0; i < count; i++) {
+      const check = checks[i]!;
+      const policy = check.policy;
+      const slot = this.tables.get(policy.name)?.get(check.subject);
+      const at = i * stride;
       const verdict = algorithms[policy.algorithm].evaluate(
         slot === undefined ? empty : this.state,
         slot ?? 0,
         policy,
-        cost,
+        check.cost,
         now,
         scratch,
-        i * stride,
+        at,
       );
-      scratch[i * stride + expiresSlot] = now + verdict.resetMs;
-      if (!verdict.allowed && isEnforced(checks[i]!)) blocked = true;
-      verdicts.push(verdict);
+      scratch[at + expiresSlot] = now + verdict.resetMs;
+      found[i] = slot ?? -1;
+      if (!verdict.allowed && policy.mode === 'enforce') blocked = true;
+      verdicts[i] = verdict;
     }
-    if (consume && !blocked) {
-      for (let i = 0; i < checks.length; i++) {
-        if (!verdicts[i]!.allowed) continue; // a shadow policy over its limit: reported, not consumed
-        const slot = this.slotFor(checks[i]!);
-        for (let j = 0; j < stride; j++) this.state[slot + j] = scratch[i * stride + j]!;
-      }
-    }
+    if (mode === 'consume' && !blocked) this.write(checks, verdicts);
     return verdicts;
+  }
+
+  /** Stores the next state of every admitted check (a shadow check over its limit is reported, not consumed). */
+  private write(checks: readonly Check[], verdicts: readonly Verdict[]): void {
+    // Taking a slot for a new key may drop another key at maxKeys, so after the first new key
+    // every slot is looked up again rather than trusted from the decision.
+    let allocated = false;
+    for (let i = 0; i < checks.length; i++) {
+      if (!verdicts[i]!.allowed) continue;
+      let slot = this.found[i]!;
+      if (slot < 0 || allocated) {
+        allocated = true;
+        slot = this.slotFor(checks[i]!);
+      }
+      for (let j = 0; j < stride; j++) this.state[slot + j] = this.scratch[i * stride + j]!;
+    }
   }
 
   private slotFor({ policy, subject }: Check): number {
