@@ -125,13 +125,15 @@ function badNumber(value: number, open: readonly Open[]): FingerprintError {
 }
 
 function tooDeep(value: object, open: readonly Open[]): FingerprintError {
-  // A cycle only shows as endless depth; telling it apart costs a set, built only on refusal.
-  const path = new Set(open.map((frame) => frame.container));
-  if (path.has(value) || path.size < open.length) {
+  // A cycle shows as endless depth; telling the two apart costs a set, built only on refusal.
+  const path = [...open.map((frame) => frame.container), value];
+  const repeat = path.findIndex((container, index) => path.indexOf(container) < index);
+  if (repeat >= 0) {
+    const at = open.slice(0, repeat);
     return new FingerprintError(
       FingerprintErrorCode.NotJson,
-      `The value at ${where(open)} contains itself; JSON cannot hold a cycle.`,
-      pointer(open),
+      `The value at ${where(at)} contains itself; JSON cannot hold a cycle.`,
+      pointer(at),
     );
   }
   return new FingerprintError(
