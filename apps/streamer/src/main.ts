@@ -1,0 +1,55 @@
+/**
+ * `npm run start:streamer`: the streamer service. Reads the configuration, opens the database
+ * (running migrations) and Redis, listens, and drains on SIGTERM/SIGINT.
+ */
+import type { AddressInfo } from 'node:net';
+import { buildApp } from './app.ts';
+import { DEVELOPMENT_API_KEY, DEVELOPMENT_TELEGRAM_SECRET, DEVELOPMENT_WORKER_KEY } from './auth.ts';
+import { loadConfig } from './config.ts';
+import { openServices } from './services.ts';
+
+const config = loadConfig();
+const services = await openServices(config);
+const app = await buildApp(services);
+for (const [used, variable, key, who] of [
+  [services.users.development, 'API_KEYS', DEVELOPMENT_API_KEY, 'user "default"'],
+  [services.workers.development, 'WORKER_KEYS', DEVELOPMENT_WORKER_KEY, 'worker "default"'],
+  [
+    services.telegram.development,
+    'TELEGRAM_WEBHOOK_SECRET',
+    DEVELOPMENT_TELEGRAM_SECRET,
+    'the Telegram webhook',
+  ],
+] as const) {
+  if (used)
+    app.log.warn(
+      `no ${variable} set: accepting the development key "${key}" (${who}). Set ${variable} before exposing this service.`,
+    );
+}
+if (Object.keys(config.limits).length > 0) app.log.info({ limits: config.limits }, 'configured limits');
+await app.listen({ port: config.PORT, host: config.HOST });
+const { port } = app.server.address() as AddressInfo;
+app.log.info(
+  { port, database: services.database.kind, redis: services.redis !== undefined },
+  `streamer service listening on http://${config.HOST}:${port}`,
+);
+process.send?.({ ready: true, port });
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'draining');
+    app
+      .close()
+      .then(() => services.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  });
+}

@@ -1,0 +1,41 @@
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { BearerKeys, SharedSecret } from '../auth.ts';
+import { sendProblem } from '../problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller once authenticated: a user id, or a worker id on `/internal/worker/*`. */
+    principal: string | undefined;
+  }
+}
+
+/** The hook that answers 401 problem+json unless `Authorization: Bearer <key>` names a known caller. */
+export function bearer(keys: BearerKeys, realm: string): onRequestHookHandler {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = keys.principalOf(request.headers.authorization);
+    if (principal !== undefined) {
+      request.principal = principal;
+      return;
+    }
+    reply.header('www-authenticate', `Bearer realm="${realm}"`);
+    return sendProblem(reply, {
+      slug: 'unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'Send a valid key as "Authorization: Bearer <key>".',
+    });
+  };
+}
+
+/** The hook that answers 401 unless `X-Telegram-Bot-Api-Secret-Token` is the webhook's secret. */
+export function telegramSecret(secret: SharedSecret): onRequestHookHandler {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (secret.matches(request.headers['x-telegram-bot-api-secret-token'])) return;
+    return sendProblem(reply, {
+      slug: 'unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'X-Telegram-Bot-Api-Secret-Token is missing or is not the secret given to setWebhook.',
+    });
+  };
+}

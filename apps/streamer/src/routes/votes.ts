@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { Transaction } from '../database/database.ts';
+import { VoteRequest } from '../schemas.ts';
+import type { Services } from '../services.ts';
+import { queries } from '../sql/queries.ts';
+import { bearer } from './authenticate.ts';
+import { type Answer, json, keyColumn, newId, problem, withKey } from './effect.ts';
+import { routeConfig } from './route-config.ts';
+import { debit } from './wallet-debit.ts';
+
+/**
+ * `POST /api/votes`: stars from the voter's wallet to the streamer's `votes`, in one
+ * transaction with the key (`Idempotency-Key` required); 402 when the balance is short.
+ */
+export function voteRoute(app: FastifyInstance, services: Services): void {
+  app.post(
+    '/api/votes',
+    {
+      onRequest: bearer(services.users, 'streamer'),
+      config: routeConfig(services, 'POST', '/api/votes', true),
+      schema: { body: VoteRequest },
+    },
+    (request, reply) => {
+      const body = request.body as VoteRequest;
+      const user = request.principal!;
+      const key = keyColumn(request);
+      return withKey(request, reply, services, async (tx: Transaction): Promise<Answer> => {
+        const known = await tx.query(queries.knownStreamers, [[body.streamer_id]]);
+        if (known.length === 0) {
+          return problem({
+            slug: 'streamer-not-found',
+            title: 'Streamer Not Found',
+            status: 404,
+            detail: `There is no streamer ${body.streamer_id}.`,
+          });
+        }
+        const voteId = newId('vote');
+        const debited = await debit(tx, { user, stars: body.stars, kind: 'vote', ref: voteId, key });
+        if (!debited.ok) return debited.answer;
+        await tx.query(queries.addVotes, [body.streamer_id, body.stars]);
+        await tx.query(queries.insertVote, [voteId, user, body.streamer_id, body.stars, key]);
+        services.metrics.stars.inc({ kind: 'vote' }, body.stars);
+        return json(201, {
+          vote_id: voteId,
+          streamer_id: body.streamer_id,
+          stars: body.stars,
+          balance: debited.balance,
+        });
+      });
+    },
+  );
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Transaction } from '../database/database.ts';
+import { sendProblem } from '../problem.ts';
+import { EventsRequest, MediaRequest, StatusRequest } from '../schemas.ts';
+import type { Services } from '../services.ts';
+import { queries } from '../sql/queries.ts';
+import { bearer } from './authenticate.ts';
+import { type Answer, json, problem, withKey } from './effect.ts';
+import { routeConfig } from './route-config.ts';
+
+/** 422 naming the streamers a batch refers to that do not exist (nothing of it is written). */
+async function unknownStreamers(tx: Transaction, ids: readonly string[]): Promise<Answer | undefined> {
+  const wanted = [...new Set(ids)];
+  const known = new Set(
+    (await tx.query<{ id: string }>(queries.knownStreamers, [wanted])).map((row) => row.id),
+  );
+  const unknown = wanted.filter((id) => !known.has(id));
+  if (unknown.length === 0) return undefined;
+  return problem({
+    slug: 'unknown-streamer',
+    title: 'Unknown Streamer',
+    status: 422,
+    detail: `No streamer ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? '…' : ''}; nothing of this batch was written.`,
+    unknown_streamers: unknown.slice(0, 100),
+  });
+}
+
+/**
+ * The workers' routes (`Authorization: Bearer <worker key>`, `X-Idempotency-Key` required):
+ * event and clip batches stored exactly once per item — by `(streamer_id, external_id)` and by
+ * clip id, within a batch and across batches — and streamer status.
+ */
+export function workerRoutes(app: FastifyInstance, services: Services): void {
+  const onRequest = bearer(services.workers, 'streamer-workers');
+
+  app.post(
+    '/internal/worker/events',
+    {
+      onRequest,
+      config: routeConfig(services, 'POST', '/internal/worker/events', true),
+      schema: { body: EventsRequest },
+    },
+    (request, reply) => {
+      const { events } = request.body as EventsRequest;
+      return withKey(request, reply, services, async (tx) => {
+        const refused = await unknownStreamers(
+          tx,
+          events.map((event) => event.streamer_id),
+        );
+        if (refused) return refused;
+        const rows = events.map((event) => ({ ...event, data: event.data ?? null }));
+        const inserted = await tx.query(queries.insertEvents, [JSON.stringify(rows), request.principal]);
+        return json(200, { accepted: inserted.length, duplicates: events.length - inserted.length });
+      });
+    },
+  );
+
+  app.post(
+    '/internal/worker/media',
+    {
+      onRequest,
+      config: routeConfig(services, 'POST', '/internal/worker/media', true),
+      schema: { body: MediaRequest },
+    },
+    (request, reply) => {
+      const { clips } = request.body as MediaRequest;
+      return withKey(request, reply, services, async (tx) => {
+        const refused = await unknownStreamers(
+          tx,
+          clips.map((clip) => clip.streamer_id),
+        );
+        if (refused) return refused;
+        const rows = clips.map((clip) => ({ title: null, duration_s: null, ...clip }));
+        const inserted = await tx.query(queries.insertClips, [JSON.stringify(rows), request.principal]);
+        return json(200, { accepted: inserted.length, duplicates: clips.length - inserted.length });
+      });
+    },
+  );
+
+  app.post(
+    '/internal/worker/streamer-status',
+    {
+      onRequest,
+      config: routeConfig(services, 'POST', '/internal/worker/streamer-status'),
+      schema: { body: StatusRequest },
+    },
+    async (request, reply): Promise<FastifyReply> => {
+      const body = request.body as StatusRequest;
+      const [row] = await services.database.query<{
+        id: string;
+        status: string;
+        viewers: number;
+        updated_at: Date;
+      }>(queries.setStreamerStatus, [body.streamer_id, body.status, body.viewers ?? null]);
+      if (row === undefined) {
+        return sendProblem(reply, {
+          slug: 'unknown-streamer',
+          title: 'Unknown Streamer',
+          status: 422,
+          detail: `No streamer ${body.streamer_id}; nothing was changed.`,
+        });
+      }
+      return reply.code(200).send({
+        streamer_id: row.id,
+        status: row.status,
+        viewers: row.viewers,
+        updated_at: new Date(row.updated_at).toISOString(),
+      });
+    },
+  );
+}

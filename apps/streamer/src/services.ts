@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { MemoryRateLimitStore, type RateLimitStore } from 'tollgate';
+import { type IdempotencyStore, MemoryIdempotencyStore } from 'tollgate/idempotency';
+import { RedisIdempotencyStore, RedisRateLimitStore, TieredIdempotencyStore } from 'tollgate/redis';
+import {
+  BearerKeys,
+  DEVELOPMENT_API_KEY,
+  DEVELOPMENT_TELEGRAM_SECRET,
+  DEVELOPMENT_WORKER_KEY,
+  SharedSecret,
+} from './auth.ts';
+import type { Config } from './config.ts';
+import type { Database, Transaction } from './database/database.ts';
+import { openPGlite } from './database/pglite.ts';
+import { openPostgres } from './database/postgres.ts';
+import { ServiceMetrics } from './metrics.ts';
+import { loadStreamerPolicies, type StreamerPolicies } from './policies.ts';
+
+/** Everything the routes use, opened once at start-up. */
+export interface Services {
+  readonly config: Config;
+  readonly database: Database;
+  readonly redis: Redis | undefined;
+  readonly users: BearerKeys;
+  readonly workers: BearerKeys;
+  readonly telegram: SharedSecret;
+  readonly policies: StreamerPolicies;
+  readonly metrics: ServiceMetrics;
+  readonly rateLimitStore: RateLimitStore;
+  /** Where the rows whose Storage is "Redis" keep their keys (memory on the embedded default). */
+  readonly idempotencyStore: IdempotencyStore;
+  /**
+   * Where the rows that move money or write rows keep their keys: the database inside the
+   * handler's transaction (the key and the effect commit together), with Redis in front for
+   * replays when configured.
+   */
+  effectStore(tx: Transaction): IdempotencyStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (PostgreSQL with `DATABASE_URL`, else PGlite in `DATA_DIR`) and runs the
+ * migrations; Redis with `REDIS_URL` for limits and keys, else memory.
+ */
+export async function openServices(config: Config): Promise<Services> {
+  const users = BearerKeys.parse('API_KEYS', config.API_KEYS, DEVELOPMENT_API_KEY);
+  const workers = BearerKeys.parse('WORKER_KEYS', config.WORKER_KEYS, DEVELOPMENT_WORKER_KEY);
+  const telegram = config.TELEGRAM_WEBHOOK_SECRET
+    ? new SharedSecret(config.TELEGRAM_WEBHOOK_SECRET)
+    : new SharedSecret(DEVELOPMENT_TELEGRAM_SECRET, true);
+  const database = config.DATABASE_URL
+    ? openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE)
+    : await openPGlite(resolve(config.DATA_DIR));
+  let redis: Redis | undefined;
+  try {
+    await database.migrate();
+    if (config.REDIS_URL) {
+      redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+      redis.on('error', () => undefined); // reported by /health and by tollgate's store errors
+      await redis.connect();
+    }
+  } catch (error) {
+    redis?.disconnect();
+    await database.close();
+    throw error;
+  }
+  const prefix = config.REDIS_KEY_PREFIX;
+  const connected = redis;
+  return {
+    config,
+    database,
+    redis,
+    users,
+    workers,
+    telegram,
+    policies: loadStreamerPolicies(config.limits),
+    metrics: new ServiceMetrics(),
+    rateLimitStore: redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore(),
+    idempotencyStore: redis
+      ? new RedisIdempotencyStore({ redis, prefix: `${prefix}idem:` })
+      : new MemoryIdempotencyStore(),
+    effectStore: connected
+      ? (tx) =>
+          new TieredIdempotencyStore({
+            truth: tx.idempotency,
+            redis: connected,
+            prefix: `${prefix}replay:`,
+            // Completions happen inside the handler's transaction: cache only committed answers.
+            cacheOnComplete: false,
+          })
+      : (tx) => tx.idempotency,
+    async close() {
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+UPDATE streamers SET votes = votes + $2 WHERE id = $1 RETURNING id

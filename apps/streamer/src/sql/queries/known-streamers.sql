@@ -1,0 +1,1 @@
+SELECT id FROM streamers WHERE id = ANY($1::text[])

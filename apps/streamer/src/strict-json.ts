@@ -1,0 +1,81 @@
+/** Why a JSON body was refused, or the parsed value. */
+export type StrictJson =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly reason: string };
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const forbiddenNames = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * JSON as the service accepts it: valid JSON with no member named twice in one object (which
+ * `JSON.parse` silently resolves to the last), no NUL character and no lone surrogate in any
+ * string or name (PostgreSQL cannot store either), and no prototype-polluting names.
+ */
+export function parseStrictJson(text: string): StrictJson {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `The body is not valid JSON: ${(error as Error).message}` };
+  }
+  const duplicate = duplicateMember(text);
+  if (duplicate !== undefined)
+    return { ok: false, reason: `The member "${duplicate}" appears twice in one object.` };
+  const bad = badString(value, '');
+  if (bad !== undefined) return { ok: false, reason: bad };
+  return { ok: true, value };
+}
+
+/** The first name repeated within one object of valid JSON `text`, if any. */
+function duplicateMember(text: string): string | undefined {
+  // One entry per open container: the names seen (objects) or null (arrays).
+  const open: (Set<string> | null)[] = [];
+  let expectName = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') {
+      open.push(new Set());
+      expectName = true;
+    } else if (c === '[') {
+      open.push(null);
+    } else if (c === '}' || c === ']') {
+      open.pop();
+    } else if (c === ',') {
+      expectName = open.at(-1) != null;
+    } else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (expectName) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        const names = open.at(-1)!;
+        if (names.has(name)) return name;
+        names.add(name);
+        expectName = false;
+      }
+      i = end;
+    }
+  }
+  return undefined;
+}
+
+function badString(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return badText(value, path || '/');
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [name, member] of Object.entries(value)) {
+    const at = `${path}/${name}`;
+    if (!Array.isArray(value)) {
+      if (forbiddenNames.has(name)) return `The member name "${name}" is not allowed (at ${at}).`;
+      const named = badText(name, at);
+      if (named !== undefined) return named;
+    }
+    const inner = badString(member, at);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
+function badText(text: string, at: string): string | undefined {
+  if (text.includes('\u0000')) return `A NUL character (\\u0000) is not allowed (at ${at}).`;
+  if (loneSurrogate.test(text)) return `A lone UTF-16 surrogate is not allowed (at ${at}).`;
+  return undefined;
+}
