@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { tollgate } from 'tollgate/fastify';
+import { refuseContentEncoding, registerJsonBody } from './json-body.ts';
 import { servicePolicies } from './limits.ts';
+import { REDACTED_PATHS, serializeRequest } from './log.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { auditLogsRoute } from './routes/audit-logs.ts';
 import { createPaymentRoute } from './routes/create-payment.ts';
@@ -13,15 +16,23 @@ import { readPaymentRoute } from './routes/read-payment.ts';
 import { retryConfigRoutes } from './routes/retry-config.ts';
 import { simulateRoute } from './routes/simulate.ts';
 import type { Services } from './services.ts';
+import { recoveryWorker } from './workers/recovery.ts';
+import { idempotencySweeper } from './workers/sweeper.ts';
 
 /** The largest request body accepted (1 MiB); more answers 413. */
 export const BODY_LIMIT = 1_048_576;
 
-/** Request ids a client may choose (`X-Request-Id`); anything else gets a fresh UUID. */
+/**
+ * Request ids a client may choose (`X-Request-Id`); anything else gets a fresh UUID. The id is
+ * echoed, logged and written to the audit trail, so it is short and plain.
+ */
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Headers never written to logs. */
-const redacted = ['req.headers.authorization', 'req.headers["idempotency-key"]', 'req.headers.cookie'];
+/** What {@link buildApp} may be given besides the services. */
+export interface AppOptions {
+  /** Where log lines go. @default standard output */
+  readonly logStream?: DestinationStream;
+}
 
 /**
  * The payments service on Fastify: tollgate in front of every API route (the seed's limits,
@@ -31,10 +42,16 @@ const redacted = ['req.headers.authorization', 'req.headers["idempotency-key"]',
 export async function buildApp(
   services: Services,
   lifecycle: Lifecycle = { draining: false },
+  options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const { config, metrics } = services;
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL, redact: { paths: redacted, censor: '[redacted]' } },
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
+      ...(options.logStream && { stream: options.logStream }),
+    },
     bodyLimit: BODY_LIMIT,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -50,6 +67,8 @@ export async function buildApp(
   app.setNotFoundHandler(notFoundHandler);
   // JSON only: a text body is 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
+  registerJsonBody(app);
+  app.addHook('onRequest', refuseContentEncoding);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -103,5 +122,13 @@ export async function buildApp(
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const workers = [idempotencySweeper(services, app.log), recoveryWorker(services, app.log)];
+  app.addHook('onReady', async () => {
+    for (const worker of workers) worker.start();
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all(workers.map((worker) => worker.stop()));
+  });
   return app;
 }

@@ -7,7 +7,8 @@ export type AuditAction =
   | 'payment.resumed'
   | 'payment.succeeded'
   | 'payment.declined'
-  | 'payment.processor_failed';
+  | 'payment.processor_failed'
+  | 'payment.recovered';
 
 /** One entry of the append-only trail. */
 export interface AuditEntry {

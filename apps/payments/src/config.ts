@@ -12,6 +12,28 @@ const settings = {
   DATA_DIR: { default: './data', read: text },
   DATABASE_URL: { default: undefined, read: text },
   DATABASE_POOL_SIZE: { default: 20, read: integer(1, 500) },
+  /**
+   * Connecting to PostgreSQL, and waiting for a free pooled connection: past it, 503.
+   * @default 2000
+   */
+  DATABASE_CONNECT_TIMEOUT_MS: { default: 2000, read: integer(100, 600_000) },
+  /**
+   * PostgreSQL cancels a statement running longer (`statement_timeout`); the client gives up
+   * on a stalled server after this plus the connect timeout. Either way: 503.
+   * @default 5000
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: { default: 5000, read: integer(100, 600_000) },
+  /**
+   * A statement waits at most this long for a row or table lock (`lock_timeout`): 503.
+   * @default 2000
+   */
+  DATABASE_LOCK_TIMEOUT_MS: { default: 2000, read: integer(100, 600_000) },
+  /**
+   * PostgreSQL ends a session left idle inside a transaction (`idle_in_transaction_session_timeout`),
+   * freeing its locks. The service never waits on anything but the database inside one.
+   * @default 10000
+   */
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: { default: 10_000, read: integer(100, 3_600_000) },
   REDIS_URL: { default: undefined, read: text },
   REDIS_KEY_PREFIX: { default: 'payments:', read: text },
   API_KEYS: { default: undefined, read: text },
@@ -31,6 +53,34 @@ const settings = {
   PROCESSOR_FAILURE_RATE: { default: 0, read: rate },
   PROCESSOR_DECLINE_RATE: { default: 0, read: rate },
   SHUTDOWN_TIMEOUT_MS: { default: 10_000, read: integer(0, 600_000) },
+  /**
+   * How often expired idempotency records are swept (every process may sweep: sweepers skip
+   * each other's rows).
+   * @default 60000
+   */
+  IDEMPOTENCY_SWEEP_INTERVAL_MS: { default: 60_000, read: integer(100, 86_400_000) },
+  /**
+   * Records deleted per sweep statement (a short transaction each).
+   * @default 500
+   */
+  IDEMPOTENCY_SWEEP_BATCH: { default: 500, read: integer(1, 100_000) },
+  /**
+   * How often the recovery worker looks for payments left pending.
+   * @default 30000
+   */
+  RECOVERY_INTERVAL_MS: { default: 30_000, read: integer(100, 86_400_000) },
+  /**
+   * A payment pending this long (past any lease: default 4× `IDEMPOTENCY_LEASE_MS`'s default)
+   * was abandoned by its request: the recovery worker charges it with its own downstream key
+   * (the processor charges at most once per key) and settles it.
+   * @default 120000
+   */
+  RECOVERY_AFTER_MS: { default: 120_000, read: integer(100, 30 * 86_400_000) },
+  /**
+   * Payments the recovery worker settles per round.
+   * @default 100
+   */
+  RECOVERY_BATCH: { default: 100, read: integer(1, 10_000) },
 } as const;
 
 type Settings = typeof settings;

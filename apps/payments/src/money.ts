@@ -1,57 +1,62 @@
 /**
  * Money as the API speaks it (a JSON number in major units, e.g. `99.99`) and as it is stored
- * (a bigint of minor units, e.g. 9999 cents). Conversion goes through the number's shortest
- * decimal text, never through float arithmetic.
+ * (a bigint of minor units, e.g. 9999 cents, with the currency's exponent beside it). An
+ * amount is read from the number's text exactly as the client sent it, never through a
+ * float: `1.0000000000000000000001` is refused, not rounded to 1.00.
  */
+import { ISO_4217_EXPONENTS } from './iso4217.ts';
 
 /** The largest amount accepted, in major units of any currency. */
 export const MAX_AMOUNT = 1_000_000_000;
 
-const supported = new Set(Intl.supportedValuesOf('currency'));
-
-/** Whether `code` is an ISO 4217 currency this runtime knows. */
+/** Whether `code` is an active ISO 4217 currency with a decimal minor unit. */
 export function isSupportedCurrency(code: string): boolean {
-  return supported.has(code);
+  return ISO_4217_EXPONENTS.has(code);
 }
 
-/** How many minor digits `currency` has (USD 2, JPY 0, BHD 3). */
+/** The ISO 4217 exponent of `currency` (USD 2, JPY 0, BHD 3, HUF 2, IQD 3). */
 export function minorDigits(currency: string): number {
-  let digits = digitsByCurrency.get(currency);
-  if (digits === undefined) {
-    // Building a NumberFormat costs far more than the rest of a request: once per currency.
-    digits =
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-      2;
-    digitsByCurrency.set(currency, digits);
-  }
-  return digits;
+  const exponent = ISO_4217_EXPONENTS.get(currency);
+  if (exponent === undefined) throw new RangeError(`${currency} is not a supported ISO 4217 currency`);
+  return exponent;
 }
-
-const digitsByCurrency = new Map<string, number>();
 
 /** Why an amount was refused, as the problem body's `detail` says it. */
 export type AmountResult =
-  | { readonly ok: true; readonly minor: bigint }
+  | { readonly ok: true; readonly minor: bigint; readonly exponent: number }
   | { readonly ok: false; readonly reason: string };
 
-/** `amount` (major units, as sent) in minor units of `currency`, or why it is not a valid amount. */
-export function toMinorUnits(amount: number, currency: string): AmountResult {
-  if (!Number.isFinite(amount)) return { ok: false, reason: 'amount must be a finite number' };
-  if (amount <= 0) return { ok: false, reason: 'amount must be greater than 0' };
-  if (amount > MAX_AMOUNT) return { ok: false, reason: `amount must be at most ${MAX_AMOUNT}` };
-  const digits = minorDigits(currency);
-  const decimal = String(amount);
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(decimal);
-  const fraction = match?.[2] ?? '';
-  if (match === null || fraction.length > digits) {
-    return { ok: false, reason: `${currency} amounts have at most ${digits} decimal places` };
+const jsonNumber = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+const maxDigits = String(MAX_AMOUNT).length;
+
+/**
+ * `text` (a JSON number as sent, in major units) in minor units of `currency`, or why it is
+ * not a valid amount. Trailing zeros are no extra precision (`5.10` USD is 510).
+ */
+export function toMinorUnits(text: string, currency: string): AmountResult {
+  const match = jsonNumber.exec(text);
+  if (match === null) return { ok: false, reason: 'amount must be a JSON number' };
+  const [, sign, whole, fraction = '', exponentText = '0'] = match;
+  let mantissa = BigInt(whole! + fraction);
+  let power = Number(exponentText) - fraction.length; // the amount is mantissa × 10^power
+  if (mantissa === 0n || sign === '-') return { ok: false, reason: 'amount must be greater than 0' };
+  while (mantissa % 10n === 0n) {
+    mantissa /= 10n;
+    power++;
   }
-  return { ok: true, minor: BigInt(match[1]! + fraction.padEnd(digits, '0')) };
+  const tooLarge = { ok: false, reason: `amount must be at most ${MAX_AMOUNT}` } as const;
+  if (mantissa.toString().length + power > maxDigits) return tooLarge;
+  const exponent = minorDigits(currency);
+  if (power + exponent < 0) {
+    return { ok: false, reason: `${currency} amounts have at most ${exponent} decimal places` };
+  }
+  const minor = mantissa * 10n ** BigInt(power + exponent);
+  if (minor > BigInt(MAX_AMOUNT) * 10n ** BigInt(exponent)) return tooLarge;
+  return { ok: true, minor, exponent };
 }
 
-/** Minor units back to the JSON number the client sent (`9999n`, USD → `99.99`). */
-export function toAmount(minor: bigint, currency: string): number {
-  const digits = minorDigits(currency);
-  const text = minor.toString().padStart(digits + 1, '0');
-  return Number(digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`);
+/** Minor units back to the JSON number the client sent (`9999n` at exponent 2 → `99.99`). */
+export function toAmount(minor: bigint, exponent: number): number {
+  const text = minor.toString().padStart(exponent + 1, '0');
+  return Number(exponent === 0 ? text : `${text.slice(0, -exponent)}.${text.slice(-exponent)}`);
 }

@@ -1,5 +1,5 @@
 import type { Sql } from './database/database.ts';
-import { toAmount } from './money.ts';
+import { minorDigits, toAmount } from './money.ts';
 import type { Payment } from './schemas.ts';
 import { queries } from './sql/queries.ts';
 
@@ -10,6 +10,8 @@ export interface PaymentRow {
   status: 'pending' | 'succeeded' | 'declined';
   amount_minor: string;
   currency: string;
+  /** The ISO 4217 exponent `amount_minor` was written with. */
+  currency_exponent: number;
   payment_method: string;
   description: string | null;
   metadata: Record<string, string>;
@@ -45,6 +47,7 @@ export async function insertPayment(sql: Sql, payment: NewPayment): Promise<Paym
     payment.description,
     JSON.stringify(payment.metadata),
     downstreamKey(payment.transactionId),
+    minorDigits(payment.currency),
   ]);
   return row!;
 }
@@ -79,7 +82,7 @@ export function toPayment(row: PaymentRow): Payment {
   return {
     transaction_id: row.transaction_id,
     status: row.status,
-    amount: toAmount(BigInt(row.amount_minor), row.currency),
+    amount: toAmount(BigInt(row.amount_minor), row.currency_exponent),
     currency: row.currency,
     payment_method: row.payment_method,
     description: row.description,
@@ -87,4 +90,9 @@ export function toPayment(row: PaymentRow): Payment {
     ...(row.decline_code !== null && { decline_code: row.decline_code }),
     created_at: new Date(row.created_at).toISOString(),
   };
+}
+
+/** Payments pending for at least `olderThanMs`, oldest first: the recovery worker's work. */
+export function findAbandoned(sql: Sql, olderThanMs: number, limit: number): Promise<PaymentRow[]> {
+  return sql.query<PaymentRow>(queries.findAbandoned, [olderThanMs, limit]);
 }

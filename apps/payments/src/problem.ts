@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_TYPE_BASE } from 'tollgate/fastify';
+import { isDatabaseUnavailable } from './database/unavailable.ts';
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */
 export interface ServiceProblem {
@@ -10,6 +11,37 @@ export interface ServiceProblem {
   readonly detail: string;
   readonly [member: string]: unknown;
 }
+
+/**
+ * A request refused before any work (a body parser, a hook): thrown, it is answered with its
+ * problem by {@link errorHandler}, so refusals made where Fastify expects an error still
+ * answer one problem document from one place.
+ */
+export class ProblemError extends Error {
+  readonly code = 'ERR_PAYMENTS_PROBLEM';
+  constructor(readonly problem: ServiceProblem) {
+    super(problem.detail);
+  }
+}
+
+/** A 4xx that names the one field at fault (a JSON pointer, `/amount`, `/metadata/k`). */
+export function fieldProblem(
+  status: 400 | 415 | 422,
+  where: 'body' | 'params' | 'querystring' | 'headers',
+  field: string,
+  message: string,
+): ServiceProblem {
+  const [slug, title] =
+    status === 415
+      ? ['unsupported-media-type', 'Unsupported Media Type']
+      : status === 422
+        ? ['invalid-payment', 'Invalid Payment']
+        : ['invalid-request', 'Invalid Request'];
+  return { slug, title, status, detail: `${field}: ${message}`, errors: [{ in: where, field, message }] };
+}
+
+/** How long a client should wait before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** Sends `problem` as `application/problem+json`. */
 export function sendProblem(reply: FastifyReply, problem: ServiceProblem): FastifyReply {
@@ -34,13 +66,15 @@ function pointer(issue: ValidationIssue): string {
 
 /**
  * Every error as a problem: schema failures (400, with `errors`), Fastify's own 4xx (bad JSON,
- * 413, 415) with their status, anything else a 500 that says nothing about internals.
+ * 413, 415) with their status, a {@link ProblemError} as it says, an unreachable database 503
+ * with `Retry-After`, anything else a 500 that says nothing about internals.
  */
 export function errorHandler(
   error: FastifyError,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
+  if (error instanceof ProblemError) return sendProblem(reply, error.problem);
   if (error.validation) {
     const where = error.validationContext ?? 'request';
     return sendProblem(reply, {
@@ -64,6 +98,17 @@ export function errorHandler(
         status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Invalid Request',
       status,
       detail: error.message,
+    });
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Details go to the log only: the client learns that it may retry, and when.
+    request.log.warn({ err: error }, 'database unavailable');
+    return sendProblem(reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)), {
+      slug: 'database-unavailable',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: `The database is unreachable. Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same Idempotency-Key, if any).`,
+      retry_after: DATABASE_RETRY_AFTER_SECONDS,
     });
   }
   request.log.error({ err: error }, 'request failed');

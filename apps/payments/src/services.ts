@@ -36,7 +36,14 @@ export interface Services {
 export async function openServices(config: Config): Promise<Services> {
   const keys = ApiKeys.fromConfig(config);
   const database = config.DATABASE_URL
-    ? openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE)
+    ? openPostgres({
+        connectionString: config.DATABASE_URL,
+        poolSize: config.DATABASE_POOL_SIZE,
+        connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+        statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+        lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      })
     : await openPGlite(resolve(config.DATA_DIR));
   let redis: Redis | undefined;
   try {

@@ -2,10 +2,38 @@ import pg from 'pg';
 import { PostgresIdempotencyStore } from 'tollgate/postgres';
 import { type Database, type Sql, type Transaction, TransactionFollowingStore } from './database.ts';
 import { migratePayments } from './migrate.ts';
+import { unavailableOr } from './unavailable.ts';
 
-/** PostgreSQL through a `pg` pool: what several service processes share. */
-export function openPostgres(connectionString: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+/** How the pool connects and how long anything it does may take (see `config.ts`). */
+export interface PostgresOptions {
+  readonly connectionString: string;
+  readonly poolSize: number;
+  /** Connecting, and waiting for a free connection of the pool. */
+  readonly connectTimeoutMs: number;
+  /** The server cancels a statement running longer (`statement_timeout`). */
+  readonly statementTimeoutMs: number;
+  /** The server gives up waiting for a lock (`lock_timeout`). */
+  readonly lockTimeoutMs: number;
+  /** The server ends a session idle inside a transaction (`idle_in_transaction_session_timeout`). */
+  readonly idleInTransactionTimeoutMs: number;
+}
+
+/**
+ * PostgreSQL through a `pg` pool: what several service processes share. Every statement is
+ * bounded: by the server's timeouts while it is reachable, and by a client-side deadline
+ * (statement timeout + connect timeout) when it stalls or the network does. A failure that
+ * means "not now" surfaces as a `DatabaseUnavailableError` (answered 503 + Retry-After).
+ */
+export function openPostgres(options: PostgresOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    lock_timeout: options.lockTimeoutMs,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs,
+    query_timeout: options.statementTimeoutMs + options.connectTimeoutMs,
+  });
   // An idle client that fails (a server restart) must not crash the process.
   pool.on('error', () => undefined);
   const store = new PostgresIdempotencyStore({ pool });
@@ -13,7 +41,11 @@ export function openPostgres(connectionString: string, poolSize: number): Databa
   const database: Database = {
     kind: 'postgres',
     async query<Row>(text: string, params: readonly unknown[] = []) {
-      return (await pool.query(text, [...params])).rows as Row[];
+      try {
+        return (await pool.query(text, [...params])).rows as Row[];
+      } catch (error) {
+        throw unavailableOr(error);
+      }
     },
     idempotency,
     async transaction(work) {
@@ -50,12 +82,22 @@ class LazyTransaction implements Sql {
   constructor(private readonly pool: pg.Pool) {}
 
   async query<Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return (await (await this.open()).query(text, [...params])).rows as Row[];
+    try {
+      return (await (await this.open()).query(text, [...params])).rows as Row[];
+    } catch (error) {
+      throw unavailableOr(error);
+    }
   }
 
   /** This transaction as the `pg` client tollgate's `store.within(client)` takes. */
   asClient(): pg.ClientBase {
-    const run = async (config: pg.QueryConfig) => (await this.open()).query(config);
+    const run = async (config: pg.QueryConfig) => {
+      try {
+        return await (await this.open()).query(config);
+      } catch (error) {
+        throw unavailableOr(error);
+      }
+    };
     return { query: run } as unknown as pg.ClientBase;
   }
 
@@ -68,7 +110,7 @@ class LazyTransaction implements Sql {
       client.release();
     } catch (error) {
       client.release(error as Error);
-      if (command === 'COMMIT') throw error;
+      if (command === 'COMMIT') throw unavailableOr(error);
     }
   }
 

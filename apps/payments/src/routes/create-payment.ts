@@ -5,7 +5,6 @@ import { appendAudit } from '../audit.ts';
 import type { Transaction } from '../database/database.ts';
 import { servicePolicies } from '../limits.ts';
 import type { PaymentOutcome } from '../metrics.ts';
-import { isSupportedCurrency, toMinorUnits } from '../money.ts';
 import {
   downstreamKey,
   findPayment,
@@ -19,13 +18,12 @@ import { type ChargeOutcome, ProcessorError } from '../processor.ts';
 import { AuthHeaders, Payment, PaymentRequest, ProblemDocument } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { authenticate } from './authenticate.ts';
+import { checkAmount } from './check-amount.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** What became of a payment request, for `payment_requests_total`. */
     outcome: PaymentOutcome | undefined;
-    /** The validated amount in minor units. */
-    amountMinor: bigint | undefined;
   }
 }
 
@@ -265,25 +263,4 @@ function inFlight(reply: FastifyReply): FastifyReply {
     detail: 'Another request with this idempotency key took it over. Retry after 1 s.',
     retry_after: 1,
   });
-}
-
-/**
- * Before the claim: the amount against its currency. 422 problem+json, and nothing is written
- * (the key stays free).
- */
-async function checkAmount(request: FastifyRequest, reply: FastifyReply) {
-  const { amount, currency } = request.body as PaymentRequest;
-  const refuse = (field: string, detail: string) =>
-    sendProblem(reply, {
-      slug: 'invalid-payment',
-      title: 'Invalid Payment',
-      status: 422,
-      detail,
-      errors: [{ in: 'body', field, message: detail }],
-    });
-  if (!isSupportedCurrency(currency))
-    return refuse('/currency', `${currency} is not a supported ISO 4217 currency`);
-  const minor = toMinorUnits(amount, currency);
-  if (!minor.ok) return refuse('/amount', minor.reason);
-  request.amountMinor = minor.minor;
 }

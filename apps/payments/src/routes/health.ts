@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../problem.ts';
 import type { Services } from '../services.ts';
 
 /** The service's state as probes see it. */
@@ -7,13 +8,17 @@ export interface Lifecycle {
   draining: boolean;
 }
 
+/** A component's state as anyone may see it: never the error's text (that goes to the log). */
 interface Check {
   status: 'up' | 'down' | 'not_configured';
   latency_ms?: number;
-  error?: string;
 }
 
-async function timed(check: () => Promise<unknown>): Promise<Check> {
+async function timed(
+  check: () => Promise<unknown>,
+  log: FastifyBaseLogger,
+  component: string,
+): Promise<Check> {
   const started = performance.now();
   try {
     await Promise.race([
@@ -24,44 +29,43 @@ async function timed(check: () => Promise<unknown>): Promise<Check> {
     ]);
     return { status: 'up', latency_ms: Math.round((performance.now() - started) * 100) / 100 };
   } catch (error) {
-    return { status: 'down', error: (error as Error).message };
+    log.warn({ err: error, component }, 'health check failed');
+    return { status: 'down' };
   }
 }
 
 /** `GET /health` (component checks), `/health/live` and `/health/ready`. */
 export function healthRoutes(app: FastifyInstance, services: Services, lifecycle: Lifecycle): void {
   const { database, redis } = services;
-  const checks = async () => {
+  const checks = async (log: FastifyBaseLogger) => {
     const [db, cache] = await Promise.all([
-      timed(() => database.query('SELECT 1')),
-      redis ? timed(() => redis.ping()) : Promise.resolve<Check>({ status: 'not_configured' }),
+      timed(() => database.query('SELECT 1'), log, 'database'),
+      redis ? timed(() => redis.ping(), log, 'redis') : Promise.resolve<Check>({ status: 'not_configured' }),
     ]);
     return { database: { ...db, kind: database.kind }, redis: cache };
   };
   const schema = (summary: string) => ({ schema: { summary, tags: ['health'] } });
 
-  app.get(
-    '/health',
-    schema('Component checks: database, Redis, with latencies.'),
-    async (_request, reply) => {
-      const services = await checks();
-      const healthy = services.database.status === 'up' && services.redis.status !== 'down';
-      const status = services.database.status !== 'up' ? 'unhealthy' : healthy ? 'healthy' : 'degraded';
-      return reply.code(status === 'unhealthy' ? 503 : 200).send({
-        status,
-        services,
-        draining: lifecycle.draining,
-        uptime_seconds: Math.round(process.uptime()),
-      });
-    },
-  );
+  app.get('/health', schema('Component checks: database, Redis, with latencies.'), async (request, reply) => {
+    const services = await checks(request.log);
+    const healthy = services.database.status === 'up' && services.redis.status !== 'down';
+    const status = services.database.status !== 'up' ? 'unhealthy' : healthy ? 'healthy' : 'degraded';
+    if (status === 'unhealthy') reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    return reply.code(status === 'unhealthy' ? 503 : 200).send({
+      status,
+      services,
+      draining: lifecycle.draining,
+      uptime_seconds: Math.round(process.uptime()),
+    });
+  });
   app.get('/health/live', schema('Liveness: the process answers.'), async () => ({ status: 'alive' }));
   app.get(
     '/health/ready',
     schema('Readiness: the database answers and the process is not draining.'),
-    async (_request, reply) => {
-      const db = await timed(() => database.query('SELECT 1'));
+    async (request, reply) => {
+      const db = await timed(() => database.query('SELECT 1'), request.log, 'database');
       const ready = db.status === 'up' && !lifecycle.draining;
+      if (!ready) reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       return reply
         .code(ready ? 200 : 503)
         .send({ status: ready ? 'ready' : 'not_ready', draining: lifecycle.draining });

@@ -17,7 +17,8 @@ export function readPaymentRoute(app: FastifyInstance, services: Services): void
         summary: "Read one of the caller's payments.",
         tags: ['payments'],
         headers: AuthHeaders,
-        params: Type.Object({ transaction_id: Type.String({ maxLength: 64 }) }),
+        // Ids are ASCII: anything else (a NUL, a lone surrogate) is a 400 before any query.
+        params: Type.Object({ transaction_id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) }),
         response: { 200: Payment, '4xx': ProblemDocument },
       },
     },

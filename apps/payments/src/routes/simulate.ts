@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { parseIdempotencyKey } from 'tollgate/idempotency';
 import { Type } from 'typebox';
@@ -6,20 +5,34 @@ import { sendProblem } from '../problem.ts';
 import { AuthHeaders, PaymentRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { authenticate } from './authenticate.ts';
+import { checkAmount } from './check-amount.ts';
+import { openSimulationTarget, type SimulationTarget } from './simulation-target.ts';
 
-/** Bounds of `concurrent_count`. */
-export const SIMULATION = { min: 1, max: 50, default: 10 } as const;
+/**
+ * Bounds of `concurrent_count`, and how long one copy may take before it counts as timed out
+ * (`timed_out`, status 504). A caller runs one simulation at a time, so it has at most
+ * `max` copies in flight.
+ */
+export const SIMULATION = { min: 1, max: 50, default: 10, timeoutMs: 10_000 } as const;
 
 /**
  * `POST /api/v1/simulate-concurrent?concurrent_count=N`: sends N copies of the caller's payment
- * (same Authorization, Idempotency-Key and body) at once to this service's own address, over
- * HTTP through the whole stack, and reports what came back.
+ * (same Authorization, Idempotency-Key and body) at once, over HTTP through the payment
+ * route's whole stack (see {@link openSimulationTarget}: the copies count against the caller's
+ * own limits only, never `global`), and reports what came back. One simulation per caller at a
+ * time (429 otherwise); each copy times out after {@link SIMULATION}`.timeoutMs`.
  */
 export function simulateRoute(app: FastifyInstance, services: Services): void {
+  let target: Promise<SimulationTarget> | undefined;
+  const running = new Set<string>();
+  app.addHook('onClose', async () => {
+    await (await target?.catch(() => undefined))?.close();
+  });
   app.post(
     '/api/v1/simulate-concurrent',
     {
       onRequest: authenticate(services.keys),
+      preHandler: checkAmount,
       config: { tollgate: {} },
       schema: {
         summary:
@@ -61,50 +74,76 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
           detail: key.error.message,
         });
       }
-      const address = app.server.address() as AddressInfo;
-      const host =
-        address.family === 'IPv6'
-          ? `[${loopback(address.address, '::1')}]`
-          : loopback(address.address, '127.0.0.1');
-      const url = `http://${host}:${address.port}/api/v1/payments`;
-      const headers = {
-        'content-type': 'application/json',
-        authorization: request.headers.authorization!,
-        'idempotency-key': request.headers['idempotency-key'] as string,
-      };
-      const body = JSON.stringify(request.body);
-      const started = performance.now();
-      const results = await Promise.all(
-        Array.from({ length: count }, async () => {
-          const response = await fetch(url, { method: 'POST', headers, body }).catch(
-            () => new Response(null, { status: 502 }),
-          );
-          const json = (await response.json().catch(() => ({}))) as { transaction_id?: string };
-          return {
-            status: response.status,
-            replayed: response.headers.get('idempotent-replayed') === 'true',
-            transaction_id: json.transaction_id ?? null,
-          };
-        }),
-      );
-      const tally = (test: (r: (typeof results)[number]) => boolean) => results.filter(test).length;
-      const summary = {
-        concurrent_count: count,
-        processed: tally((r) => r.status < 300 && !r.replayed),
-        replayed: tally((r) => r.replayed),
-        conflicts: tally((r) => r.status === 409),
-        rate_limited: tally((r) => r.status === 429),
-        errors: tally((r) => r.status >= 400 && r.status !== 409 && r.status !== 429),
-        transaction_ids: [...new Set(results.map((r) => r.transaction_id).filter((id) => id !== null))],
-        duration_ms: Math.round(performance.now() - started),
-        results,
-      };
-      return reply.type('application/json; charset=utf-8').send(JSON.stringify(summary));
+      const principal = request.principal!;
+      if (running.has(principal)) {
+        return sendProblem(reply.header('retry-after', '1'), {
+          slug: 'simulation-in-progress',
+          title: 'Simulation In Progress',
+          status: 429,
+          detail: 'You already have a simulation running; one at a time. Retry after 1 s.',
+          retry_after: 1,
+        });
+      }
+      running.add(principal);
+      try {
+        target ??= openSimulationTarget(services, app.log);
+        const { url, token } = await target;
+        const headers = {
+          'content-type': 'application/json',
+          authorization: request.headers.authorization!,
+          'idempotency-key': request.headers['idempotency-key'] as string,
+          'x-simulation-token': token,
+        };
+        const body = JSON.stringify(request.body);
+        const started = performance.now();
+        const results = await Promise.all(Array.from({ length: count }, () => sendCopy(url, headers, body)));
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify(summarize(count, results, started)));
+      } finally {
+        running.delete(principal);
+      }
     },
   );
 }
 
-/** The address to call this server on: itself, or loopback when it listens on every interface. */
-function loopback(address: string, fallback: string): string {
-  return address === '0.0.0.0' || address === '::' ? fallback : address;
+interface CopyResult {
+  readonly status: number;
+  readonly replayed: boolean;
+  readonly timed_out: boolean;
+  readonly transaction_id: string | null;
+}
+
+/** One copy, bounded by {@link SIMULATION}`.timeoutMs`: a copy that takes longer is a 504. */
+async function sendCopy(url: string, headers: Record<string, string>, body: string): Promise<CopyResult> {
+  const signal = AbortSignal.timeout(SIMULATION.timeoutMs);
+  try {
+    const response = await fetch(url, { method: 'POST', headers, body, signal });
+    const json = (await response.json().catch(() => ({}))) as { transaction_id?: string };
+    return {
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed') === 'true',
+      timed_out: false,
+      transaction_id: json.transaction_id ?? null,
+    };
+  } catch {
+    const timedOut = signal.aborted;
+    return { status: timedOut ? 504 : 502, replayed: false, timed_out: timedOut, transaction_id: null };
+  }
+}
+
+function summarize(count: number, results: CopyResult[], started: number) {
+  const tally = (test: (r: CopyResult) => boolean) => results.filter(test).length;
+  return {
+    concurrent_count: count,
+    processed: tally((r) => r.status < 300 && !r.replayed),
+    replayed: tally((r) => r.replayed),
+    conflicts: tally((r) => r.status === 409),
+    rate_limited: tally((r) => r.status === 429),
+    timed_out: tally((r) => r.timed_out),
+    errors: tally((r) => r.status >= 400 && r.status !== 409 && r.status !== 429),
+    transaction_ids: [...new Set(results.map((r) => r.transaction_id).filter((id) => id !== null))],
+    duration_ms: Math.round(performance.now() - started),
+    results,
+  };
 }

@@ -14,4 +14,5 @@ export const queries = {
   listAudit: query('list-audit'),
   recordCharge: query('record-charge'),
   findCharge: query('find-charge'),
+  findAbandoned: query('find-abandoned'),
 } as const;

@@ -1,0 +1,177 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { fieldProblem, ProblemError } from './problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The text of every number that is a member of the JSON body's top-level object, by JSON
+     * pointer (`/amount` → `"1.0000000000000000000001"`), as sent: `JSON.parse` rounds numbers
+     * to doubles, so exact money must be read from here.
+     */
+    jsonNumbers: ReadonlyMap<string, string> | undefined;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Replaces Fastify's `application/json` parser with one that refuses, rather than silently
+ * changes, what the service could not store as sent — each with a problem naming the field:
+ * - a `charset` other than UTF-8 (415), bytes that are not UTF-8 (400);
+ * - an object with the same member name twice (400; `JSON.parse` keeps the last one);
+ * - a string or member name holding U+0000 or a lone surrogate (400; PostgreSQL refuses the
+ *   first and would turn the second into U+FFFD), and `__proto__` members (400, as Fastify's
+ *   parser does).
+ * It also keeps the text of the top-level numbers ({@link FastifyRequest.jsonNumbers}).
+ * `Content-Encoding` is checked by {@link refuseContentEncoding}, before any parser.
+ */
+export function registerJsonBody(app: FastifyInstance): void {
+  app.decorateRequest('jsonNumbers', undefined);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      done(null, parseBody(request, body as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
+/** A `Content-Encoding` the service does not decode (anything but `identity`) answers 415. */
+export async function refuseContentEncoding(request: FastifyRequest): Promise<void> {
+  const encoding = request.headers['content-encoding'];
+  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
+  throw new ProblemError(
+    fieldProblem(415, 'headers', 'content-encoding', 'only identity (no Content-Encoding) is accepted'),
+  );
+}
+
+function parseBody(request: FastifyRequest, bytes: Buffer): unknown {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(request.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new ProblemError(
+      fieldProblem(415, 'headers', 'content-type', `charset ${charset} is not accepted; send UTF-8`),
+    );
+  }
+  const refuse = (field: string, message: string) =>
+    new ProblemError(fieldProblem(400, 'body', field, message));
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw refuse('/', 'the body is not valid UTF-8');
+  }
+  if (text.trim() === '') throw refuse('/', 'the body is empty; send a JSON object');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw refuse('/', `the body is not JSON: ${(error as Error).message}`);
+  }
+  const scanned = scanMembers(text);
+  if (!scanned.ok) throw refuse(scanned.field, scanned.message);
+  const bad = unstorable(value, '');
+  if (bad !== undefined) throw refuse(bad.field, bad.message);
+  request.jsonNumbers = scanned.numbers;
+  return value;
+}
+
+type Scan =
+  | { readonly ok: true; readonly numbers: Map<string, string> }
+  | { readonly ok: false; readonly field: string; readonly message: string };
+
+interface Frame {
+  readonly pointer: string;
+  readonly keys: Set<string> | undefined; // undefined for an array
+  key: string;
+  index: number;
+  expectKey: boolean;
+}
+
+/**
+ * One pass over text `JSON.parse` already accepted (so the scanner can trust its grammar):
+ * finds a member name repeated within one object, and keeps the text of the top-level
+ * object's numbers. A reviver cannot do either: it sees objects after duplicates collapsed,
+ * and numbers after they were rounded.
+ */
+function scanMembers(text: string): Scan {
+  const numbers = new Map<string, string>();
+  const stack: Frame[] = [];
+  const here = (): string => {
+    const top = stack.at(-1);
+    if (top === undefined) return '';
+    return `${top.pointer}/${top.keys ? escapePointer(top.key) : top.index}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '{' || c === '[') {
+      stack.push({
+        pointer: here(),
+        keys: c === '{' ? new Set() : undefined,
+        key: '',
+        index: 0,
+        expectKey: c === '{',
+      });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack.at(-1)!;
+      if (top.keys) top.expectKey = true;
+      else top.index++;
+    } else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = stack.at(-1);
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.keys.has(key)) {
+          return {
+            ok: false,
+            field: `${top.pointer}/${escapePointer(key)}`,
+            message: 'this member appears twice',
+          };
+        }
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = end;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      let end = i + 1;
+      while (end < text.length && /[0-9eE+\-.]/.test(text[end]!)) end++;
+      if (stack.length === 1 && stack[0]!.keys) numbers.set(here(), text.slice(i, end));
+      i = end - 1;
+    }
+  }
+  return { ok: true, numbers };
+}
+
+/** The first string or member name PostgreSQL could not store as sent, with where it is. */
+function unstorable(value: unknown, pointer: string): { field: string; message: string } | undefined {
+  const why = (text: string) =>
+    text.includes('\u0000')
+      ? 'holds U+0000 (NUL), which cannot be stored'
+      : loneSurrogate.test(text)
+        ? 'holds a lone UTF-16 surrogate, which is not a character'
+        : undefined;
+  if (typeof value === 'string') {
+    const message = why(value);
+    return message === undefined ? undefined : { field: pointer || '/', message };
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const name = key === '__proto__' ? 'is __proto__, which is not accepted' : why(key);
+    if (name !== undefined) return { field: pointer || '/', message: `a member name ${name}` };
+    const inner = unstorable(member, `${pointer}/${escapePointer(key)}`);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
+/** A member name as a JSON pointer token (RFC 6901). */
+function escapePointer(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}
