@@ -32,6 +32,41 @@ describe('memory store', () => {
     expect(store.size).toBeLessThanOrEqual(50);
   });
 
+  it("at maxKeys, a decision that adds a key never writes one subject's counter into another's", async () => {
+    const store = new MemoryRateLimitStore({ now: () => 5_000, maxKeys: 1 });
+    const perIp = definePolicy({
+      name: 'per-ip',
+      algorithm: 'fixed-window',
+      limit: 5,
+      windowSeconds: 60,
+      subject: ['ip'],
+    });
+    const perUser = definePolicy({
+      name: 'per-user',
+      algorithm: 'fixed-window',
+      limit: 5,
+      windowSeconds: 60,
+      subject: ['principal'],
+    });
+    await new RateLimiter({ store, policies: [perIp] }).check({ ip: 'x' });
+    // The new key comes first: taking its slot drops `x`, the one key held, under the hand.
+    await new RateLimiter({ store, policies: [perUser, perIp] }).check(
+      { principal: 'u', ip: 'x' },
+      { cost: 2 },
+    );
+    expect(store.size).toBe(1);
+    const [user, ip] = store.decideNow(
+      [
+        { policy: perUser, subject: 'u', cost: 1 },
+        { policy: perIp, subject: 'x', cost: 1 },
+      ],
+      'peek',
+    );
+    // `u` was dropped in turn to hold `x` again, with x's own count (1 + 2) and nothing of u's.
+    expect(user!.remaining).toBe(4);
+    expect(ip!.remaining).toBe(1);
+  });
+
   it('refunds cost back to the counter', async () => {
     const store = new MemoryRateLimitStore({ now: () => 5_000 });
     const policy = definePolicy({ name: 'p', algorithm: 'fixed-window', limit: 2, windowSeconds: 60 });
