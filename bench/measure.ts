@@ -56,6 +56,19 @@ export function summarise(rounds: readonly Round[]): Figures {
 }
 
 /**
+ * Median throughput over rounds that a load tool measured itself (autocannon); latency
+ * percentiles of the median round, as in {@link summarise}.
+ */
+export function medianFigures(rounds: readonly Figures[]): Figures {
+  const middle = [...rounds].sort((a, b) => a.opsPerSecond - b.opsPerSecond)[rounds.length >> 1]!;
+  return {
+    opsPerSecond: Math.round(median(rounds.map((r) => r.opsPerSecond))),
+    p50Ms: middle.p50Ms,
+    p99Ms: middle.p99Ms,
+  };
+}
+
+/**
  * Runs contenders round-robin (A, B, A, B…) so drift on a shared machine hits all alike,
  * after one unrecorded warm-up round each.
  */
