@@ -86,7 +86,7 @@ function payloadOf(
   );
 }
 
-/** A copy of `value` without the excluded paths; `value` itself is never changed. */
+/** `value` without the excluded paths: a copy where something is left out, never a change to `value`. */
 function without(value: unknown, paths: readonly string[]): unknown {
   let result = value;
   for (const path of paths) result = removePath(result, path.split('.'));
@@ -94,17 +94,22 @@ function without(value: unknown, paths: readonly string[]): unknown {
 }
 
 /**
- * Past `MAX_JSON_DEPTH` it stops and leaves the rest as it is: {@link canonicalJson} refuses
- * such a value (too deep or cyclic), and the recursion stays shallow.
+ * Copies only what changes, so a cycle stays a cycle for {@link canonicalJson} to name. Past
+ * `MAX_JSON_DEPTH` it stops and leaves the rest as it is: canonicalJson refuses such a value.
  */
 function removePath(value: unknown, path: readonly string[], depth = 1): unknown {
-  if (value === null || typeof value !== 'object' || path.length === 0 || depth > MAX_JSON_DEPTH)
-    return value;
-  if (Array.isArray(value)) return value.map((item) => removePath(item, path, depth + 1));
+  if (value === null || typeof value !== 'object' || depth > MAX_JSON_DEPTH) return value;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => removePath(item, path, depth + 1));
+    return items.some((item, index) => item !== value[index]) ? items : value;
+  }
   const [head, ...rest] = path as [string, ...string[]];
   if (!Object.hasOwn(value, head)) return value;
+  const member = (value as Record<string, unknown>)[head];
+  const kept = rest.length === 0 ? undefined : removePath(member, rest, depth + 1);
+  if (rest.length > 0 && kept === member) return value;
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   if (rest.length === 0) delete copy[head];
-  else copy[head] = removePath(copy[head], rest, depth + 1);
+  else copy[head] = kept;
   return copy;
 }
