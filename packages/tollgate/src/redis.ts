@@ -1,6 +1,11 @@
 /**
  * `tollgate/redis`: the Redis stores. Needs the optional peer dependency `ioredis`.
  */
+export {
+  type RedisAdmissionKeys,
+  RedisAdmissionStore,
+  type RedisAdmissionStoreOptions,
+} from './admission/redis.ts';
 export { RedisIdempotencyStore, type RedisIdempotencyStoreOptions } from './idempotency/stores/redis.ts';
 export { TieredIdempotencyStore, type TieredIdempotencyStoreOptions } from './idempotency/stores/tiered.ts';
 export {

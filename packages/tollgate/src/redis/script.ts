@@ -37,6 +37,20 @@ export class RedisScript {
       return redis.eval(this.source, keys.length, ...keys, ...args);
     }
   }
+
+  /** As {@link run}, with every string of the reply as a Buffer (for binary values). */
+  async runBuffer(
+    redis: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await redis.callBuffer('EVALSHA', [this.sha, keys.length, ...keys, ...args]);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return redis.callBuffer('EVAL', [this.source, keys.length, ...keys, ...args]);
+    }
+  }
 }
 
 /** Redis error replies begin with their code: `NOSCRIPT No matching script…`. */

@@ -11,8 +11,9 @@ algorithms['fixed-window'] = {
     end
     return 0, math.max(0, limit - count), reset, reset
   end,
-  refund = function(a, b, c, _, window, cost, now)
-    if a == now - (now % window) then return a, math.max(0, b - cost), 0 end
+  -- Only a cost consumed (at `at`) in the current window is still counted.
+  refund = function(a, b, c, _, window, cost, now, at)
+    if a == now - (now % window) and at >= a then return a, math.max(0, b - cost), 0 end
     return a, b, c
   end,
 }

@@ -13,8 +13,10 @@ algorithms['gcra'] = {
     return 0, math.floor((tolerance - backlog) / window), math.ceil(backlog / limit),
       math.ceil((after - tolerance) / limit)
   end,
-  refund = function(a, b, _, limit, window, cost, now)
-    local backlog = math.max(0, (a - now) * limit + b - cost * window)
+  -- Gives back what is left at `now` of `cost` consumed at `at` (see token-bucket.lua).
+  refund = function(a, b, _, limit, window, cost, now, at)
+    local left = math.max(0, cost * window - math.max(0, now - at) * limit)
+    local backlog = math.max(0, (a - now) * limit + b - left)
     local whole = math.floor(backlog / limit)
     return now + whole, backlog - whole * limit, 0
   end,

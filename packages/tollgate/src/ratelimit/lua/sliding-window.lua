@@ -36,8 +36,10 @@ algorithms['sliding-window'] = {
     return 0, math.max(0, math.floor((capacity - used) / window)), sliding_reset(previous, current, elapsed, window),
       sliding_wait(previous, current, elapsed, limit, window, cost)
   end,
-  refund = function(a, b, c, _, window, cost, now)
-    if a == now - (now % window) then return a, b, math.max(0, c - cost) end
+  -- Only a cost consumed (at `at`) in the current window is given back; one from the previous
+  -- window stays counted (never more than is owed).
+  refund = function(a, b, c, _, window, cost, now, at)
+    if a == now - (now % window) and at >= a then return a, b, math.max(0, c - cost) end
     return a, b, c
   end,
 }

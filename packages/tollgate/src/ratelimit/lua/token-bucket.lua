@@ -10,8 +10,11 @@ algorithms['token-bucket'] = {
     end
     return 0, math.floor((capacity - debt) / window), math.ceil(debt / limit), math.ceil((after - capacity) / limit)
   end,
-  refund = function(a, b, _, limit, window, cost, now)
+  -- Gives back what is left at `now` of `cost` consumed at `at`: the refill since then has
+  -- already paid part of it, so a late refund never forgives another request's units.
+  refund = function(a, b, _, limit, window, cost, now, at)
     local debt = math.max(0, a - math.max(0, now - b) * limit)
-    return math.max(0, debt - cost * window), now, 0
+    local left = math.max(0, cost * window - math.max(0, now - at) * limit)
+    return math.max(0, debt - left), now, 0
   end,
 }

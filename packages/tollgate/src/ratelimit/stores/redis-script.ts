@@ -4,25 +4,29 @@ import { type AlgorithmName, algorithmNames, type Verdict } from '../algorithm.t
 import type { Policy } from '../policy.ts';
 import type { Check } from '../store.ts';
 
-const lua = (file: string) => readFileSync(new URL(`../lua/${file}`, import.meta.url), 'utf8');
+const read = (url: URL) => readFileSync(url, 'utf8');
+const lua = (file: string) => read(new URL(`../lua/${file}`, import.meta.url));
 const driver = lua('ratelimit.lua');
+const keyStep = read(new URL('../../admission/lua/key-step.lua', import.meta.url));
 const twins = new Map(algorithmNames.map((name) => [name, lua(`${name}.lua`)]));
 const scripts = new Map<string, RedisScript>();
 
 /**
- * The Lua program for a set of algorithms: their twins, then the all-or-nothing driver.
- * Redis runs a script's whole body on every call, so each set gets a script of its own
- * that defines only what it uses; each is built once per process.
+ * The Lua program for a set of algorithms: their twins, then the all-or-nothing driver (with
+ * the key step of admissions when `admission`). Redis runs a script's whole body on every
+ * call, so each set gets a script of its own that defines only what it uses; each is built
+ * once per process.
  */
-export function rateLimitScript(algorithms: readonly AlgorithmName[]): RedisScript {
+export function rateLimitScript(algorithms: readonly AlgorithmName[], admission = false): RedisScript {
   const names = algorithmNames.filter((name) => algorithms.includes(name));
-  const id = names.join('+');
+  const id = `${names.join('+')}${admission ? '+admit' : ''}`;
   let script = scripts.get(id);
   if (!script) {
     const source = [
       'local algorithms = {}',
       `local algorithmNames = { ${algorithmNames.map((name) => `'${name}'`).join(', ')} }`,
       ...names.map((name) => twins.get(name)!),
+      ...(admission ? [keyStep] : []),
       driver,
     ].join('\n');
     script = new RedisScript(`ratelimit(${id}).lua`, source);
@@ -36,29 +40,129 @@ export type Mode = 'consume' | 'peek' | 'refund';
 /** One request's checks, decided together. */
 export interface Decision {
   readonly checks: readonly Check[];
+  /** Refunds only: the server instant (ms) at which the checks were consumed. */
+  readonly consumedAt?: number;
+}
+
+/** How an admission's key is looked at (see admission/lua/key-step.lua). */
+export const KeyStepKind = { record: 1, cache: 2, recordLookup: 3 } as const;
+export type KeyStepKind = (typeof KeyStepKind)[keyof typeof KeyStepKind];
+
+/** One admission as the script decides it. */
+export interface AdmissionDecision {
+  readonly requestChecks: readonly Check[];
+  readonly operationChecks: readonly Check[];
+  readonly key?: {
+    readonly kind: KeyStepKind;
+    /** The full Redis key of the record or cache entry. */
+    readonly redisKey: string;
+    readonly fingerprint: string;
+    readonly leaseMs: number;
+    readonly ttlMs: number;
+  };
+}
+
+/** The six values of a key step in the reply (see admission/lua/key-step.lua). */
+export type KeyStepReply = readonly [number, unknown, unknown, unknown, unknown, unknown];
+
+/** What the script answered one admission. */
+export interface AdmissionReply {
+  /** The script's clock (ms). */
+  readonly now: number;
+  /** requestChecks then operationChecks. */
+  readonly verdicts: Verdict[];
+  readonly key?: KeyStepReply;
+}
+
+interface Call {
+  script: RedisScript;
+  keys: string[];
+  args: string[];
 }
 
 /**
  * The script's KEYS and ARGV for several requests, each decided all-or-nothing on its own,
  * in order (see lua/ratelimit.lua for the layout).
  */
-export function scriptCall(
-  prefix: string,
-  mode: Mode,
-  clock: number,
-  decisions: readonly Decision[],
-): { script: RedisScript; keys: string[]; args: string[] } {
+export function scriptCall(prefix: string, mode: Mode, clock: number, decisions: readonly Decision[]): Call {
   const keys: string[] = [];
-  const args = [`${modes[mode]} ${clock}`, decisions.map((decision) => decision.checks.length).join(' ')];
+  let counts = '';
+  const args = [`${modes[mode]} ${clock}`, ''];
   const algorithms: AlgorithmName[] = [];
-  for (const { checks } of decisions) {
+  for (const { checks, consumedAt } of decisions) {
+    counts = counts === '' ? String(checks.length) : `${counts} ${checks.length}`;
+    const at = mode === 'refund' && consumedAt !== undefined ? ` ${consumedAt}` : '';
     for (const { subject, policy, cost } of checks) {
-      keys.push(`${prefix}{${hashTag(subject)}}${policy.name}:${subject}`);
-      args.push(`${policyArgument(policy)} ${cost}`);
+      keys.push(counterKey(prefix, policy, subject));
+      args.push(`${policyArgument(policy)} ${cost}${at}`);
       if (!algorithms.includes(policy.algorithm)) algorithms.push(policy.algorithm);
     }
   }
+  args[1] = counts;
   return { script: rateLimitScript(algorithms), keys, args };
+}
+
+/** The script call of mode 4 (admit) for several admissions, decided in order. */
+export function admissionCall(prefix: string, clock: number, decisions: readonly AdmissionDecision[]): Call {
+  const keys: string[] = [];
+  const args = ['', ''];
+  const steps: string[] = [];
+  const stepArgs: string[] = [];
+  const algorithms: AlgorithmName[] = [];
+  let shape = '';
+  const add = (checks: readonly Check[]) => {
+    for (const { subject, policy, cost } of checks) {
+      keys.push(counterKey(prefix, policy, subject));
+      args.push(`${policyArgument(policy)} ${cost}`);
+      if (!algorithms.includes(policy.algorithm)) algorithms.push(policy.algorithm);
+    }
+  };
+  for (const { requestChecks, operationChecks, key } of decisions) {
+    const part = `${requestChecks.length}.${operationChecks.length}.${key?.kind ?? 0}`;
+    shape = shape === '' ? part : `${shape} ${part}`;
+    add(requestChecks);
+    add(operationChecks);
+    if (key) {
+      steps.push(key.redisKey);
+      stepArgs.push(
+        key.fingerprint,
+        `${Math.max(1, Math.ceil(key.leaseMs))} ${Math.max(1, Math.ceil(key.ttlMs))}`,
+      );
+    }
+  }
+  args[0] = `4 ${clock}`;
+  args[1] = shape;
+  keys.push(...steps);
+  args.push(...stepArgs);
+  return { script: rateLimitScript(algorithms, true), keys, args };
+}
+
+/** Splits an admission reply (strings as Buffers) into each admission's part. */
+export function admissionReplies(
+  reply: readonly unknown[],
+  decisions: readonly AdmissionDecision[],
+): AdmissionReply[] {
+  const now = reply[0] as number;
+  const numbers = reply as readonly number[];
+  let checks = 0;
+  for (const { requestChecks, operationChecks } of decisions)
+    checks += requestChecks.length + operationChecks.length;
+  let index = 0;
+  let step = 1 + checks * 4;
+  return decisions.map(({ requestChecks, operationChecks, key }) => {
+    const count = requestChecks.length + operationChecks.length;
+    const verdicts = verdictsAt(numbers, index, count);
+    index += count;
+    if (!key) return { now, verdicts };
+    const values = reply.slice(step, step + 6) as unknown as KeyStepReply;
+    step += 6;
+    return { now, verdicts, key: values };
+  });
+}
+
+/** A counter's Redis key: hash-tagged by the subject's first part (see {@link hashTag}). */
+export function counterKey(prefix: string, policy: Policy, subject: string): string {
+  return `${prefix}{${hashTag(subject)}}${policy.name}:${subject}`;
 }
 
 /** The verdicts of check `index` onwards (`count` of them) in a script reply. */

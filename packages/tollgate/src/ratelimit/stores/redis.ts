@@ -1,8 +1,19 @@
 import { TollgateError } from '../../errors.ts';
+import { type Participant, twoPhase } from '../../redis/cross-slot.ts';
 import type { RedisClient } from '../../redis/script.ts';
 import type { Verdict } from '../algorithm.ts';
-import { type Check, isEnforced, type RateLimitStore } from '../store.ts';
-import { type Decision, hashTag, type Mode, scriptCall, verdictsAt } from './redis-script.ts';
+import type { Check, RateLimitStore } from '../store.ts';
+import {
+  type AdmissionDecision,
+  type AdmissionReply,
+  admissionCall,
+  admissionReplies,
+  type Decision,
+  hashTag,
+  type Mode,
+  scriptCall,
+  verdictsAt,
+} from './redis-script.ts';
 
 export { rateLimitScript } from './redis-script.ts';
 
@@ -18,6 +29,11 @@ export interface RedisStoreOptions {
    */
   unsafeTestClock?: () => number;
   /**
+   * For tests only: awaited on a Cluster before the second phase of a request whose checks
+   * span slots (the cancel of what other slots consumed), to delay it as a slow network would.
+   */
+  unsafeBeforeSecondPhase?: () => Promise<void>;
+  /**
    * The most requests one script call decides on a single node (see the class notes).
    * @default 128
    */
@@ -29,6 +45,15 @@ export class StoreUnavailableError extends TollgateError {
   override readonly name = 'StoreUnavailableError';
 }
 
+type Kind = Mode | 'admit';
+
+interface Queued {
+  readonly decision: Decision | AdmissionDecision;
+  readonly size: number;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Counters in Redis (single node or Cluster), decided by one Lua script per round trip
  * with the server's clock.
@@ -36,72 +61,104 @@ export class StoreUnavailableError extends TollgateError {
  * Keys are `{prefix}{first subject part}{policy}:{subject}`, hash-tagged so every policy that
  * counts the same principal lives in one slot and a request's checks for it run in one
  * atomic script. On a Cluster, checks whose tags differ (a global policy beside a
- * per-principal one) go to their slots in parallel; if any enforcing check is denied, the
- * checks another slot already consumed are refunded. That never over-admits: between the
- * two steps a concurrent request can only see those units as spent.
+ * per-principal one) are decided in two phases (see `redis/cross-slot.ts`): each slot consumes
+ * all-or-nothing at once, and when any enforcing check was denied, the slots that consumed
+ * give back only what is left of their units by then. A concurrent request can only see those
+ * units as spent, so the Cluster never admits more than one node would.
  *
  * On a single node, the requests that reach the store within one tick of the event loop
  * share one script call: the script decides them one after another, each all-or-nothing
  * and each seeing the writes of those before it, exactly as if they had been sent apart,
  * at a fraction of the round trips. A lone request is sent at the end of its tick.
+ * {@link RedisAdmissionStore} uses the same calls for admissions.
  */
-interface Queued extends Decision {
-  resolve(verdicts: Verdict[]): void;
-  reject(error: unknown): void;
-}
-
 export class RedisRateLimitStore implements RateLimitStore {
   readonly inProcess = false;
-  private readonly prefix: string;
+  /** @internal The client, shared with the admission store. */
+  readonly redis: RedisClient;
+  /** @internal */
+  readonly prefix: string;
+  /** @internal True on a Cluster client: no batching, and two phases across slots. */
+  readonly cluster: boolean;
+  /** @internal */
+  readonly beforeSecondPhase: (() => Promise<void>) | undefined;
   private readonly clock: (() => number) | undefined;
-  private readonly cluster: boolean;
   private readonly maxBatch: number;
-  private readonly queues: Record<Mode, Queued[]> = { consume: [], peek: [], refund: [] };
+  private readonly queues: Record<Kind, Queued[]> = { consume: [], peek: [], refund: [], admit: [] };
   private flushScheduled = false;
 
-  constructor(
-    private readonly redis: RedisClient,
-    options: RedisStoreOptions = {},
-  ) {
+  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
+    this.redis = redis;
     this.prefix = options.prefix ?? 'tollgate:rl:';
     this.clock = options.unsafeTestClock;
+    this.beforeSecondPhase = options.unsafeBeforeSecondPhase;
     this.maxBatch = options.maxBatch ?? 128;
     this.cluster = 'nodes' in redis && typeof redis.nodes === 'function';
   }
 
   async consume(checks: readonly Check[]): Promise<Verdict[]> {
+    return (await this.consumeTimed(checks)).verdicts;
+  }
+
+  /**
+   * @internal `consume`, with the script instant at which each check was consumed (for a
+   * later exact {@link cancel}).
+   */
+  async consumeTimed(checks: readonly Check[]): Promise<{ verdicts: Verdict[]; at: number[] }> {
     const groups = this.groups(checks);
-    if (groups.length === 1) return this.decide('consume', checks);
-    const parts = await Promise.all(groups.map((group) => this.decide('consume', group)));
-    const blocked = (g: number) => groups[g]!.some((check, i) => isEnforced(check) && !parts[g]![i]!.allowed);
-    if (groups.some((_, g) => blocked(g))) {
-      // Every slot that was not blocked itself consumed its admitted checks: give them back.
-      await Promise.all(
-        groups.map((group, g) =>
-          blocked(g)
-            ? undefined
-            : this.decide(
-                'refund',
-                group.filter((_, i) => parts[g]![i]!.allowed),
-              ),
-        ),
-      );
+    if (groups.length === 1) {
+      const { now, verdicts } = await this.decide('consume', { checks });
+      return { verdicts, at: checks.map(() => now) };
     }
-    return reorder(checks, groups, parts);
+    const times = new Map<Check, number>();
+    const participants = groups.map(
+      (group): Participant => ({
+        checks: group,
+        first: async () => {
+          const decided = await this.decide('consume', { checks: group });
+          for (const check of group) times.set(check, decided.now);
+          return decided;
+        },
+        cancel: (now, verdicts) =>
+          this.decide('refund', { checks: group.filter((_, i) => verdicts[i]!.allowed), consumedAt: now }),
+      }),
+    );
+    const parts = await twoPhase(participants, this.beforeSecondPhase);
+    return { verdicts: reorder(checks, groups, parts), at: checks.map((check) => times.get(check) ?? 0) };
+  }
+
+  /**
+   * @internal Gives back what is left now of `checks`, consumed at the instants `at` (see
+   * `redis/cross-slot.ts`): never more than is still owed.
+   */
+  async cancel(checks: readonly Check[], at: readonly number[]): Promise<void> {
+    const byInstant = new Map<number, Check[]>();
+    checks.forEach((check, i) => {
+      const same = byInstant.get(at[i]!);
+      if (same) same.push(check);
+      else byInstant.set(at[i]!, [check]);
+    });
+    const calls: Promise<unknown>[] = [];
+    for (const [consumedAt, same] of byInstant) {
+      for (const group of this.groups(same)) calls.push(this.decide('refund', { checks: group, consumedAt }));
+    }
+    await Promise.all(calls);
   }
 
   async peek(checks: readonly Check[]): Promise<Verdict[]> {
     const groups = this.groups(checks);
-    const parts = await Promise.all(groups.map((group) => this.decide('peek', group)));
+    const parts = await Promise.all(
+      groups.map(async (group) => (await this.decide('peek', { checks: group })).verdicts),
+    );
     return reorder(checks, groups, parts);
   }
 
   async refund(checks: readonly Check[]): Promise<void> {
-    await Promise.all(this.groups(checks).map((group) => this.decide('refund', group)));
+    await Promise.all(this.groups(checks).map((group) => this.decide('refund', { checks: group })));
   }
 
-  /** One group on a single node; one per hash tag on a Cluster. */
-  private groups(checks: readonly Check[]): (readonly Check[])[] {
+  /** @internal One group on a single node; one per hash tag on a Cluster. */
+  groups(checks: readonly Check[]): (readonly Check[])[] {
     if (!this.cluster) return [checks];
     const byTag = new Map<string, Check[]>();
     for (const check of checks) {
@@ -113,18 +170,32 @@ export class RedisRateLimitStore implements RateLimitStore {
     return [...byTag.values()];
   }
 
-  private decide(mode: Mode, checks: readonly Check[]): Promise<Verdict[]> {
-    if (checks.length === 0) return Promise.resolve([]);
+  /** @internal One script step of checks in one slot, with the script's clock. */
+  decide(mode: Mode, decision: Decision): Promise<{ now: number; verdicts: Verdict[] }> {
+    if (decision.checks.length === 0) return Promise.resolve({ now: 0, verdicts: [] });
+    return this.enqueue(mode, decision, decision.checks.length);
+  }
+
+  /** @internal One admission in one script step (its keys must share a slot on a Cluster). */
+  admit(decision: AdmissionDecision): Promise<AdmissionReply> {
+    return this.enqueue(
+      'admit',
+      decision,
+      decision.requestChecks.length + decision.operationChecks.length + 1,
+    );
+  }
+
+  private enqueue<T>(kind: Kind, decision: Decision | AdmissionDecision, size: number): Promise<T> {
     if (disconnected.has(this.redis.status)) {
       return Promise.reject(
         new StoreUnavailableError('ERR_STORE_UNAVAILABLE', `redis client is ${this.redis.status}`),
       );
     }
     return new Promise((resolve, reject) => {
-      const queued = { checks, resolve, reject };
+      const queued: Queued = { decision, size, resolve: resolve as (value: unknown) => void, reject };
       // Keys of different slots cannot share a script on a Cluster.
-      if (this.cluster) return void this.send(mode, [queued]);
-      this.queues[mode].push(queued);
+      if (this.cluster) return void this.send(kind, [queued]);
+      this.queues[kind].push(queued);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         process.nextTick(this.flush);
@@ -134,40 +205,59 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    for (const mode of ['consume', 'peek', 'refund'] as const) {
-      const queue = this.queues[mode];
+    for (const kind of kinds) {
+      const queue = this.queues[kind];
       if (queue.length === 0) continue;
-      this.queues[mode] = [];
+      this.queues[kind] = [];
       let batch: Queued[] = [];
-      let checks = 0;
+      let size = 0;
       for (const queued of queue) {
-        const full = batch.length === this.maxBatch || checks + queued.checks.length > maxChecksPerCall;
+        const full = batch.length === this.maxBatch || size + queued.size > maxChecksPerCall;
         if (full && batch.length > 0) {
-          this.send(mode, batch);
+          this.send(kind, batch);
           batch = [];
-          checks = 0;
+          size = 0;
         }
         batch.push(queued);
-        checks += queued.checks.length;
+        size += queued.size;
       }
-      this.send(mode, batch);
+      this.send(kind, batch);
     }
   };
 
-  private async send(mode: Mode, batch: readonly Queued[]): Promise<void> {
+  private async send(kind: Kind, batch: readonly Queued[]): Promise<void> {
     try {
-      const { script, keys, args } = scriptCall(this.prefix, mode, this.clock?.() ?? 0, batch);
+      const clock = this.clock?.() ?? 0;
+      if (kind === 'admit') {
+        const decisions = batch.map((queued) => queued.decision as AdmissionDecision);
+        const { script, keys, args } = admissionCall(this.prefix, clock, decisions);
+        const replies = admissionReplies(
+          (await script.runBuffer(this.redis, keys, args)) as unknown[],
+          decisions,
+        );
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(replies[i]);
+        return;
+      }
+      const { script, keys, args } = scriptCall(
+        this.prefix,
+        kind,
+        clock,
+        batch.map((queued) => queued.decision as Decision),
+      );
       const reply = (await script.run(this.redis, keys, args)) as number[];
+      const now = reply[0]!;
       let index = 0;
       for (const queued of batch) {
-        queued.resolve(mode === 'refund' ? [] : verdictsAt(reply, index, queued.checks.length));
-        index += queued.checks.length;
+        queued.resolve({ now, verdicts: kind === 'refund' ? [] : verdictsAt(reply, index, queued.size) });
+        index += queued.size;
       }
     } catch (error) {
       for (const queued of batch) queued.reject(error);
     }
   }
 }
+
+const kinds = ['consume', 'peek', 'refund', 'admit'] as const;
 
 /** The script reads all its keys with one MGET, and Lua unpacks at most ~8000 values. */
 const maxChecksPerCall = 1024;
