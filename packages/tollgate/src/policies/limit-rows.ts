@@ -2,7 +2,7 @@ import { TollgateError } from '../errors.ts';
 import { algorithmNames } from '../ratelimit/algorithm.ts';
 import { definePolicy, type SubjectPart } from '../ratelimit/policy.ts';
 import type { Path, Reader } from './reader.ts';
-import { parseRoute, type RoutePattern } from './route-pattern.ts';
+import { parseRoute, type RoutePattern, routeIdentity } from './route-pattern.ts';
 import type { LimitRow } from './rows.ts';
 
 const fields = [
@@ -174,7 +174,7 @@ function readRoutes(reader: Reader, value: unknown, path: Path): readonly RouteP
         parsed.message,
         'Write METHOD /template, /template for every method, or a prefix ending in *, e.g. POST /internal/worker/*.',
       );
-    } else if (routes.some((route) => route.text === parsed.route.text)) {
+    } else if (routes.some((route) => routeIdentity(route) === routeIdentity(parsed.route))) {
       reader.problem(at, `names ${parsed.route.text} twice.`, 'Name each route once.');
     } else {
       routes.push(parsed.route);

@@ -49,3 +49,8 @@ export function routeMatches(pattern: RoutePattern, method: string, template: st
   if (pattern.method !== undefined && pattern.method !== method.toUpperCase()) return false;
   return pattern.prefix ? template.startsWith(pattern.path) : template === pattern.path;
 }
+
+/** The route as compared for duplicates: `post /a` and `POST /a` are one route. */
+export function routeIdentity(pattern: RoutePattern): string {
+  return `${pattern.method ?? '*'} ${pattern.path}${pattern.prefix ? '*' : ''}`;
+}

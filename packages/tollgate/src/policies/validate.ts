@@ -1,6 +1,7 @@
 import { readIdempotencyRow } from './idempotency-rows.ts';
 import { checkPolicy, readLimitRow } from './limit-rows.ts';
 import type { Path, Reader } from './reader.ts';
+import { routeIdentity } from './route-pattern.ts';
 import type { IdempotencyRow, LimitRow, PolicyRows } from './rows.ts';
 
 const topFields = ['version', 'idempotency', 'limits'];
@@ -66,7 +67,7 @@ function readList<T>(
 function checkUniqueRoutes(reader: Reader, rows: readonly IdempotencyRow[]): void {
   const seen = new Map<string, number>();
   rows.forEach((row, index) => {
-    const route = `${row.route.method} ${row.route.path}`;
+    const route = routeIdentity(row.route);
     const first = seen.get(route);
     if (first === undefined) seen.set(route, index);
     else
