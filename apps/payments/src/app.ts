@@ -57,6 +57,8 @@ export async function buildApp(
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
+    // A URL Fastify cannot decode (`%ED%A0%80`, a lone surrogate) is a 400 problem like any other.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     // Money must arrive as JSON numbers: no coercion of "99.99", no silently dropped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app.ts';
+import { type AppOptions, buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openServices, type Services } from '../src/services.ts';
 
@@ -25,9 +25,12 @@ export function scratchDir(): { path: string; dispose(): void } {
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function startService(env: Record<string, string>): Promise<RunningService> {
+export async function startService(
+  env: Record<string, string>,
+  options: AppOptions = {},
+): Promise<RunningService> {
   const services = await openServices(loadConfig({ LOG_LEVEL: 'silent', ...env }));
-  const app = await buildApp(services);
+  const app = await buildApp(services, undefined, options);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return {
