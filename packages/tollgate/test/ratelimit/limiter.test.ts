@@ -97,4 +97,31 @@ describe('RateLimiter', () => {
     await expect(limiter.check({}, { cost: 4 })).rejects.toMatchObject({ code: 'ERR_COST_EXCEEDS_LIMIT' });
     await expect(limiter.check({}, { cost: 1.5 })).rejects.toMatchObject({ code: 'ERR_COST_INVALID' });
   });
+
+  it('decides an in-process check before it returns, and a failing store falls back to onStoreError', async () => {
+    const store = at(0);
+    const policy = definePolicy({ name: 'once', algorithm: 'fixed-window', limit: 1, windowSeconds: 60 });
+    const limiter = new RateLimiter({ store, policies: [policy] });
+    const pending = limiter.check({});
+    // Spent already: nothing can slip in between the call and the counter.
+    expect(store.decideNow([{ policy, subject: '*', cost: 1 }], 'peek')[0]!.allowed).toBe(false);
+    expect((await pending).allowed).toBe(true);
+
+    const errors: unknown[] = [];
+    const broken = new RateLimiter({
+      store: new MemoryRateLimitStore({
+        now: () => {
+          throw new Error('clock gone');
+        },
+      }),
+      policies: [{ ...policy, onStoreError: 'closed' }],
+      onStoreError: (error) => errors.push(error),
+    });
+    expect(await broken.check({})).toMatchObject({
+      allowed: false,
+      reason: 'store-unavailable',
+      retryAfterSeconds: 1,
+    });
+    expect(errors).toHaveLength(1);
+  });
 });
