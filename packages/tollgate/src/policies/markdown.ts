@@ -11,6 +11,8 @@ export interface EffectiveLimitRow {
  * The two tables of a policy file, worded as a policy document reads: `## Idempotency
  * Requirements` (Endpoint / Operation, Idempotency Key Source, Storage, TTL, Notes) and
  * `## Rate Limits` (Scope, Endpoint, Limit, Window, Configuration Key), rows in file order.
+ * A limit reads `30 requests` whatever it counts (`counts: operations` only leaves replays,
+ * mismatches and conflicts out of those requests).
  */
 export function policyMarkdown(
   idempotency: readonly IdempotencyRow[],
@@ -35,7 +37,7 @@ export function policyMarkdown(
       limits.map(({ row, limit }) => [
         row.label ?? scopeLabel(row.subject),
         row.routes.map((route) => code(route.text)).join(', '),
-        `${limit} ${row.counts}`,
+        `${limit} ${limit === 1 ? 'request' : 'requests'}`,
         row.algorithm === 'sliding-window' ? `${row.window.text} rolling` : row.window.text,
         row.configKey === undefined ? '—' : code(row.configKey),
       ]),

@@ -47,7 +47,7 @@ describe('markdown()', () => {
       '| Per user per streamer | `POST /api/votes` | 50 requests | 60s rolling | `limits.votePerMin` |',
     );
     expect(rows[5]).toBe(
-      '| Per user | `POST /api/wallet/withdraw` | 1 requests | 1h | `limits.withdrawPerHour` |',
+      '| Per user | `POST /api/wallet/withdraw` | 1 request | 1h | `limits.withdrawPerHour` |',
     );
     expect(rows[3]).toBe(
       '| Per user | `POST /api/streamers` | 5 requests | 10m | `limits.streamerSubmitPer10m` |',
@@ -69,7 +69,7 @@ describe('markdown()', () => {
     });
     const [idempotency, limits] = tables(document.markdown());
     expect(idempotency![2]).toBe('| `PUT /a/:id` | `X-Key` header (optional) | — | 24h | a \\| b |');
-    expect(limits![2]).toBe('| Per IP per account | `PUT /a/:id`, `GET /b` | 4 operations | 1s | — |');
+    expect(limits![2]).toBe('| Per IP per account | `PUT /a/:id`, `GET /b` | 4 requests | 1s | — |');
   });
 
   it('says None. for an empty table', () => {
