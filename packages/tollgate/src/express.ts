@@ -13,4 +13,14 @@ export type {
   TollgateOptions,
   TollgateRouteOptions,
 } from './http/options.ts';
-export { type HttpAnswer, PROBLEM_TYPE_BASE, type Problem, ProblemType } from './http/problem.ts';
+export {
+  defineProblems,
+  type HttpAnswer,
+  PROBLEM_TYPE_BASE,
+  type Problem,
+  type ProblemKind,
+  ProblemType,
+  problem,
+  problemAnswer,
+  problems,
+} from './http/problem.ts';

@@ -65,7 +65,8 @@ export class MemoryAdmissionStore implements AdmissionStore {
     const allowed = admits(checks, verdicts);
     // A refused new key claims nothing; an admitted one is claimed by keys that can.
     if (key === undefined || !allowed) return { allowed, verdicts };
-    return { allowed, verdicts, key: this.keys?.claimNow?.(key) ?? unknown };
+    const claimed = key.claim === false ? undefined : this.keys?.claimNow?.(key);
+    return { allowed, verdicts, key: claimed ?? unknown };
   }
 }
 

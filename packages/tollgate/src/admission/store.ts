@@ -23,6 +23,12 @@ export interface KeyStep {
   readonly fingerprint: string;
   readonly leaseMs: number;
   readonly ttlMs: number;
+  /**
+   * `false` when the handler claims the key itself, later, in its own transaction: the step
+   * then only looks the key up (`found` or `unknown`) and never claims it.
+   * @default true
+   */
+  readonly claim?: boolean;
 }
 
 /** What the admission found of the key. */

@@ -22,6 +22,17 @@ export type HandlerBegin =
       readonly answer: HttpAnswer;
     };
 
+/** A request's idempotency key as the gate read it. */
+export interface KeyedRequest {
+  /** The key; undefined on an optional route when the request has none. */
+  readonly key: string | undefined;
+  /** The scope hash (principal + method + route + key). */
+  readonly scope: string;
+  readonly fingerprint: string;
+  /** The server derived the key from the request (`KeySource.generate`); it is echoed to the client. */
+  readonly generated: boolean;
+}
+
 /**
  * One request on its way through a protected route: what the adapters keep between hooks.
  * Handlers reach it as `request.tollgate` (Fastify) or `res.locals.tollgate` (Express), e.g. to
@@ -30,8 +41,10 @@ export type HandlerBegin =
 export class Exchange {
   /** The authenticated caller, once known. */
   principal: string | undefined;
-  /** The decisions so far (pre-auth, post-auth, operation), merged: they give the headers. */
+  /** The admission's decision: it gives the headers. */
   limits: RateLimitResult | undefined;
+  /** The request's idempotency key, once read. */
+  keyed: KeyedRequest | undefined;
   /** The idempotency claim this request holds while its handler runs; completed on send. */
   claim: Claim | undefined;
   /** The checkpoint the claim resumes from (null for a fresh key), once claimed. */
@@ -56,18 +69,8 @@ export class Exchange {
     return `${this.method} ${this.path}`;
   }
 
-  /** Adds a decision to the ones before it. */
+  /** Keeps the admission's decision (its headers go on every response of the request). */
   record(result: RateLimitResult): void {
-    const before = this.limits;
-    if (before === undefined) {
-      this.limits = result;
-      return;
-    }
-    this.limits = {
-      allowed: before.allowed && result.allowed,
-      reason: result.allowed ? before.reason : result.reason,
-      retryAfterSeconds: Math.max(before.retryAfterSeconds, result.retryAfterSeconds),
-      policies: [...before.policies, ...result.policies],
-    };
+    this.limits = result;
   }
 }

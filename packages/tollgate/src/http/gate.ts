@@ -1,45 +1,46 @@
+import { admissionFor } from '../admission/select.ts';
+import type { AdmissionStore } from '../admission/store.ts';
+import { Deadline } from '../deadline.ts';
+import { TollgateError } from '../errors.ts';
 import { IdempotencyEngine } from '../idempotency/engine.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
 import { MemoryIdempotencyStore } from '../idempotency/stores/memory.ts';
 import type { HeaderOptions } from '../ratelimit/headers.ts';
-import { RateLimiter } from '../ratelimit/limiter.ts';
-import { definePolicy, type Policy } from '../ratelimit/policy.ts';
+import { definePolicy } from '../ratelimit/policy.ts';
 import type { RateLimitStore } from '../ratelimit/store.ts';
 import { MemoryRateLimitStore } from '../ratelimit/stores/memory.ts';
 import { type GateMetrics, noMetrics, prometheusMetrics } from './metrics.ts';
 import {
+  countsOf,
   type GateLogger,
   type HttpPolicyOptions,
   idempotencySettings,
-  type Stage,
-  stageOf,
   type TollgateOptions,
   type TollgateRouteOptions,
 } from './options.ts';
-import { RouteGate } from './route-gate.ts';
+import { RouteGate, type RoutePolicy } from './route-gate.ts';
 
-/** A policy defined once, with the stage it is checked at. */
-interface StagedPolicy {
-  readonly policy: Policy;
-  readonly stage: Stage;
-}
-
-function staged(policies: readonly HttpPolicyOptions[] = []): StagedPolicy[] {
-  return policies.map((options) => ({ policy: definePolicy(options), stage: stageOf(options) }));
-}
+/** Default deadline of every admission store call, in milliseconds. */
+export const DEFAULT_STORE_TIMEOUT_MS = 100;
 
 /**
- * What both adapters share for one registration: the stores, the engine, the plugin-wide
- * policies and defaults (applied here, once), and the metrics. Each protected route gets a
- * {@link RouteGate} from {@link Gate.route}; adapters only move requests and responses.
+ * What both adapters share for one registration: the stores, the admission that decides each
+ * request in one step, the engine, the plugin-wide policies and defaults (applied here, once),
+ * and the metrics. Each protected route gets a {@link RouteGate} from {@link Gate.route};
+ * adapters only move requests and responses.
  */
 export class Gate<Req> {
   readonly metrics: GateMetrics;
   readonly principal: (request: Req) => string | undefined | Promise<string | undefined>;
+  /** The app identifies callers: a request without a principal is anonymous. */
+  readonly identifies: boolean;
   readonly headerOptions: HeaderOptions;
   readonly engine: IdempotencyEngine;
-  private readonly rateLimitStore: RateLimitStore;
-  private readonly policies: readonly StagedPolicy[];
+  readonly rateLimitStore: RateLimitStore;
+  readonly admission: AdmissionStore;
+  /** The deadline of every call to a store outside the process. */
+  readonly deadline: Deadline;
+  private readonly policies: readonly HttpPolicyOptions[];
 
   constructor(
     private readonly options: TollgateOptions<Req>,
@@ -47,6 +48,7 @@ export class Gate<Req> {
     readonly logger?: GateLogger,
   ) {
     this.metrics = options.metrics ? prometheusMetrics(options.metrics) : noMetrics;
+    this.identifies = options.principal !== undefined;
     this.principal = options.principal ?? (() => undefined);
     this.headerOptions = options.headers ?? {};
     this.rateLimitStore = options.rateLimitStore ?? new MemoryRateLimitStore();
@@ -57,34 +59,37 @@ export class Gate<Req> {
       ...(replayHeaders && { replayHeaders }),
       ...(outcome && { outcome }),
     });
-    this.policies = staged(options.policies);
+    this.admission = admissionFor(this.rateLimitStore, idempotencyStore);
+    this.deadline = new Deadline(options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
+    this.policies = options.policies ?? [];
   }
 
-  /** The gate of one route: its limiters per stage and its idempotency settings, built once. */
+  /** The gate of one route: its policies by what they count, and its idempotency settings, built once. */
   route(config: TollgateRouteOptions = {}): RouteGate<Req> {
-    const all = [...this.policies, ...staged(config.policies)];
-    const limiter = (...stages: Stage[]) => {
-      const policies = all.filter((one) => stages.includes(one.stage)).map((one) => one.policy);
-      if (policies.length === 0) return undefined;
-      return new RateLimiter({
-        store: this.rateLimitStore,
-        policies,
-        storeTimeoutMs: this.options.storeTimeoutMs ?? 100,
-        onStoreError: (error) => {
-          this.metrics.storeError('ratelimit');
-          this.logger?.warn({ err: error, store: 'ratelimit' }, 'tollgate: rate-limit store failed');
-        },
-      });
-    };
-    const idempotency = idempotencySettings(this.options.idempotency, config.idempotency);
-    // Without idempotency there is nothing between the two post-auth checks: one round trip.
-    const merged = idempotency === undefined;
+    const all = [...this.policies, ...(config.policies ?? [])];
+    const cost = config.cost ?? 1;
+    const defined = all.map((options) => {
+      const policy = definePolicy(options);
+      if (!Number.isSafeInteger(cost) || cost < 1 || cost > policy.burst) {
+        throw new TollgateError(
+          'ERR_COST_INVALID',
+          `cost ${cost} can never be admitted by policy "${policy.name}" (capacity ${policy.burst})`,
+        );
+      }
+      const shared = !policy.subject.includes('principal') && !policy.subject.includes('ip');
+      return { counts: countsOf(options), routePolicy: { policy, shared } satisfies RoutePolicy };
+    });
+    const names = new Set(defined.map((one) => one.routePolicy.policy.name));
+    if (names.size !== defined.length) {
+      throw new TollgateError('ERR_POLICY_INVALID', 'policy names must be unique within a route');
+    }
+    const pick = (counts: 'requests' | 'operations') =>
+      defined.filter((one) => one.counts === counts).map((one) => one.routePolicy);
     return new RouteGate(this, {
-      preAuth: limiter('pre-auth'),
-      postAuth: merged ? limiter('post-auth', 'operation') : limiter('post-auth'),
-      operation: merged ? undefined : limiter('operation'),
-      idempotency,
-      cost: config.cost ?? 1,
+      requestPolicies: pick('requests'),
+      operationPolicies: pick('operations'),
+      idempotency: idempotencySettings(this.options.idempotency, config.idempotency),
+      cost,
     });
   }
 }

@@ -1,8 +1,13 @@
 import { IdempotencyKeyError, IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
 import { type KeyParseResult, parseIdempotencyKey } from '../idempotency/key.ts';
 
-/** Where a route finds its idempotency key: a header (lower-case name), or a body field. */
-export type KeySource = { readonly header: string } | { readonly body: string };
+/**
+ * Where a route finds its idempotency key: a header (lower-case name), or a body field. With
+ * `generate: true` a request without the header gets a key derived by the server from the
+ * principal and the canonical request (identical requests share it), echoed to the client in
+ * the `Idempotency-Key` response header so it can reuse it.
+ */
+export type KeySource = { readonly header: string; readonly generate?: boolean } | { readonly body: string };
 
 type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
 

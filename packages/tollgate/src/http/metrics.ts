@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import { registered } from '../metrics.ts';
 
 /** Which store a call went to. */
-export type StoreName = 'ratelimit' | 'idempotency';
+export type StoreName = 'admission' | 'ratelimit' | 'idempotency';
 
 /** What the adapters report. A no-op unless a prom-client registry is given. */
 export interface GateMetrics {
@@ -10,8 +10,11 @@ export interface GateMetrics {
   readonly enabled: boolean;
   /** One policy's part in a decision: `allowed`, `limited`, `shadow-limited` or `store-unavailable`. */
   decision(policy: string, outcome: string): void;
-  /** An idempotency answer other than a new claim: `replay`, `conflict` (in flight) or `mismatch`. */
-  idempotency(route: string, outcome: 'replay' | 'conflict' | 'mismatch'): void;
+  /**
+   * An idempotency answer other than a new claim: `replay`, `conflict` (in flight), `mismatch`,
+   * or `stale-owner` (a claimant that lost its lease answered with the key's answer instead of its own).
+   */
+  idempotency(route: string, outcome: 'replay' | 'conflict' | 'mismatch' | 'stale-owner'): void;
   storeError(store: StoreName): void;
   storeCall(store: StoreName, operation: string, seconds: number): void;
 }
@@ -36,7 +39,7 @@ export function prometheusMetrics(registry: Registry): GateMetrics {
   });
   const idempotency = registered.counter(registry, {
     name: 'tollgate_http_idempotency_total',
-    help: 'Idempotent requests not run again, by outcome: replay, conflict (in flight), mismatch.',
+    help: "Idempotent requests not run again, by outcome: replay, conflict (in flight), mismatch; stale-owner: a claimant whose lease lapsed answered with the key's answer.",
     labelNames: ['route', 'outcome'],
   });
   const storeErrors = registered.counter(registry, {

@@ -12,8 +12,9 @@ export interface HttpPolicyOptions extends PolicyOptions {
   /**
    * `requests` counts every request, replays included. `operations` counts only requests that
    * run the handler: a replay of a completed idempotency key, a mismatch or a conflict costs
-   * nothing. Request-counting policies without `principal` in their subject run before
-   * authentication (Fastify's `onRequest`); the others once the principal is known.
+   * nothing. Both are decided together, all-or-nothing, in the request's one admission.
+   * A policy keyed by neither `principal` nor `ip` (one counter every caller shares) never
+   * counts a request without a principal, when the gate has a `principal` function.
    * Counters are keyed by policy name and subject: routes sharing a name share its counters.
    * @default 'operations' when the subject includes 'principal', else 'requests'
    */
@@ -90,8 +91,10 @@ export interface TollgateOptions<Req> {
   /**
    * The authenticated caller of a request, from the app's own authentication: it scopes
    * idempotency keys (one principal never replays another's response) and feeds `principal`
-   * subjects. Called after pre-auth policies. `undefined` is an anonymous caller.
-   * @default () => undefined
+   * subjects. `undefined` is an anonymous caller: it counts only against policies keyed by what
+   * it controls (its IP), never against one every caller shares. Without this function every
+   * request is anonymous and shared policies count them all.
+   * @default none
    */
   readonly principal?: (request: Req) => string | undefined | Promise<string | undefined>;
   /** Idempotency defaults for every route, plus what only the engine can hold. @default {} */
@@ -103,7 +106,7 @@ export interface TollgateOptions<Req> {
   };
   /** Which rate-limit headers to send. @default { draft: true, legacy: true } */
   readonly headers?: HeaderOptions;
-  /** Deadline of every rate-limit store call, in ms. @default 100 */
+  /** Deadline of every admission (and rate-limit) store call, in ms. @default 100 */
   readonly storeTimeoutMs?: number;
   /** A prom-client registry to publish `tollgate_http_*` metrics in. @default none */
   readonly metrics?: Registry;
@@ -146,13 +149,7 @@ export function idempotencySettings(
   };
 }
 
-/** When a policy is checked in the request pipeline. */
-export type Stage = 'pre-auth' | 'post-auth' | 'operation';
-
-/** The stage of a policy (see {@link HttpPolicyOptions.counts}). */
-export function stageOf(policy: HttpPolicyOptions): Stage {
-  const principal = policy.subject?.includes('principal') ?? false;
-  const counts = policy.counts ?? (principal ? 'operations' : 'requests');
-  if (counts === 'operations') return 'operation';
-  return principal ? 'post-auth' : 'pre-auth';
+/** Whether a policy counts every request or only those that run the handler (see {@link HttpPolicyOptions.counts}). */
+export function countsOf(policy: HttpPolicyOptions): 'requests' | 'operations' {
+  return policy.counts ?? (policy.subject?.includes('principal') ? 'operations' : 'requests');
 }

@@ -23,7 +23,15 @@ export interface ClaimSettings {
  * Every method is refused with `stale-fence` once another claimant has taken the key over, and
  * then changes nothing.
  */
+/** What every binding of one claim shares: its renewal timer and whether it was lost. */
+interface Lease {
+  renewal: NodeJS.Timeout | undefined;
+  lost: boolean;
+}
+
 export class Claim {
+  private readonly lease: Lease;
+
   constructor(
     private readonly store: IdempotencyStore,
     /** The scope hash this claim holds. */
@@ -32,11 +40,53 @@ export class Claim {
     readonly fence: number,
     private readonly fingerprint: string,
     private readonly settings: ClaimSettings,
-  ) {}
+    /**
+     * The store outside any transaction: it renews the lease (a transaction may have ended
+     * while the effect runs) and is the one {@link Claim.atHome} binds back to.
+     * @default store
+     */
+    private readonly home: IdempotencyStore = store,
+    lease?: Lease,
+  ) {
+    this.lease = lease ?? { renewal: undefined, lost: false };
+  }
 
-  /** Renews the lease for `leaseMs` from now (by the store's clock). */
-  extend(leaseMs: number = this.settings.leaseMs): Promise<FenceResult> {
-    return this.store.extend(this.scope, this.fence, leaseMs);
+  /**
+   * The same claim writing through `store`, e.g. `tiered.within(tx)` to complete it inside a
+   * later transaction than the one that claimed it. Renewal and loss are shared.
+   */
+  within(store: IdempotencyStore): Claim {
+    return new Claim(store, this.scope, this.fence, this.fingerprint, this.settings, this.home, this.lease);
+  }
+
+  /** The same claim writing through the store outside any transaction. */
+  atHome(): Claim {
+    return this.store === this.home ? this : this.within(this.home);
+  }
+
+  /** Renews the lease for `leaseMs` from now (by the store's clock), outside any transaction. */
+  async extend(leaseMs: number = this.settings.leaseMs): Promise<FenceResult> {
+    const result = await this.home.extend(this.scope, this.fence, leaseMs);
+    if (!result.ok) this.lose();
+    return result;
+  }
+
+  /**
+   * Keeps the lease alive while the effect runs: renews it every third of the lease until
+   * `complete`, `release`, the returned stop function, or the fence is lost. The timer never
+   * keeps the process alive. A renewal that fails for a fault (the store is down) is retried
+   * at the next beat; one refused as stale stops renewing (see {@link Claim.lost}).
+   */
+  keepAlive(leaseMs: number = this.settings.leaseMs): () => void {
+    this.stopKeepAlive();
+    const beat = () => void this.extend(leaseMs).catch(() => undefined);
+    this.lease.renewal = setInterval(beat, Math.max(1, Math.floor(leaseMs / 3))).unref();
+    return () => this.stopKeepAlive();
+  }
+
+  /** True once a write or a renewal was refused: another claimant has taken the key over. */
+  get lost(): boolean {
+    return this.lease.lost;
   }
 
   /**
@@ -52,6 +102,7 @@ export class Claim {
    * replay (2xx, deterministic 4xx) or the key is released for a retry (5xx, 401/403/429).
    */
   async complete(response: CapturedResponse): Promise<CompleteResult> {
+    this.stopKeepAlive();
     if (this.settings.outcome(response.status) === Outcome.Release) {
       const released = await this.release();
       return released.ok ? { ok: true, outcome: Outcome.Release } : released;
@@ -65,6 +116,7 @@ export class Claim {
       response: stored,
       ttlMs: this.settings.ttlMs,
     });
+    if (!result.ok) this.lose();
     return result.ok ? { ok: true, outcome: Outcome.Store, bodyOmitted: stored.bodyOmitted } : result;
   }
 
@@ -72,7 +124,21 @@ export class Claim {
    * Gives the key back without a response (e.g. validation failed before any work), keeping
    * the last checkpoint.
    */
-  release(): Promise<FenceResult> {
-    return this.store.release(this.scope, this.fence);
+  async release(): Promise<FenceResult> {
+    this.stopKeepAlive();
+    const result = await this.store.release(this.scope, this.fence);
+    if (!result.ok) this.lose();
+    return result;
+  }
+
+  private lose(): void {
+    this.lease.lost = true;
+    this.stopKeepAlive();
+  }
+
+  private stopKeepAlive(): void {
+    if (this.lease.renewal === undefined) return;
+    clearInterval(this.lease.renewal);
+    this.lease.renewal = undefined;
   }
 }

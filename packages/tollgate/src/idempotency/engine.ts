@@ -75,36 +75,21 @@ export class IdempotencyEngine {
     this.settings = engineSettings(options);
   }
 
-  async begin(request: BeginRequest, options: BeginOptions = noOptions): Promise<BeginResult> {
-    const settings =
-      options === noOptions ? this.settings : { ...this.settings, ...routeSettings(this.settings, options) };
+  /**
+   * The claim for a key that was claimed elsewhere in one step with other work (an admission
+   * that also decided the request's rate limits); `store` is the store that holds it.
+   */
+  held(scope: string, fence: number, fingerprint: string, options: BeginOptions = noOptions): Claim {
+    const settings = this.settingsFor(options);
     const store = options.store ?? this.settings.store;
-    const scope = scopeHash(request, request.key);
-    const { clock } = this.settings;
-    const deadline = settings.waitMs > 0 ? clock.now() + settings.waitMs : 0;
-    for (;;) {
-      const claimed = await store.claim({
-        scope,
-        fingerprint: request.fingerprint,
-        leaseMs: settings.leaseMs,
-        ttlMs: settings.ttlMs,
-      });
-      if (claimed.claimed) {
-        const claim = new Claim(store, scope, claimed.fence, request.fingerprint, {
-          ...this.settings,
-          ...settings,
-        });
-        return { status: BeginStatus.New, claim, checkpoint: claimed.checkpoint };
-      }
-      const answer = this.answer(claimed.record, request.fingerprint);
-      if (answer.status !== BeginStatus.InFlight || settings.waitMs <= 0) return answer;
-      const remaining = deadline - clock.now();
-      if (remaining <= 0) return answer;
-      await clock.sleep(Math.min(settings.waitPollMs, remaining));
-    }
+    return new Claim(store, scope, fence, fingerprint, settings, store.home ?? store);
   }
 
-  private answer(record: RecordView, fingerprint: string): BeginResult {
+  /**
+   * What a record that could not be claimed means for a request with `fingerprint`: a replay,
+   * a mismatch, or another claimant in flight.
+   */
+  answer(record: RecordView, fingerprint: string): Exclude<BeginResult, { status: 'new' }> {
     if (record.fingerprint !== fingerprint) return { status: BeginStatus.Mismatch };
     switch (record.state) {
       case RecordState.Completed:
@@ -119,6 +104,45 @@ export class IdempotencyEngine {
         throw new IdempotencyStoreError(
           `The store refused a claim on a ${record.state} record it should grant.`,
         );
+    }
+  }
+
+  /** The engine's settings with a route's options over them. */
+  settingsFor(options: BeginOptions = noOptions): EngineSettings {
+    return options === noOptions
+      ? this.settings
+      : { ...this.settings, ...routeSettings(this.settings, options) };
+  }
+
+  async begin(request: BeginRequest, options: BeginOptions = noOptions): Promise<BeginResult> {
+    const settings = this.settingsFor(options);
+    const store = options.store ?? this.settings.store;
+    const scope = scopeHash(request, request.key);
+    const { clock } = this.settings;
+    const deadline = settings.waitMs > 0 ? clock.now() + settings.waitMs : 0;
+    for (;;) {
+      const claimed = await store.claim({
+        scope,
+        fingerprint: request.fingerprint,
+        leaseMs: settings.leaseMs,
+        ttlMs: settings.ttlMs,
+      });
+      if (claimed.claimed) {
+        const claim = new Claim(
+          store,
+          scope,
+          claimed.fence,
+          request.fingerprint,
+          settings,
+          store.home ?? store,
+        );
+        return { status: BeginStatus.New, claim, checkpoint: claimed.checkpoint };
+      }
+      const answer = this.answer(claimed.record, request.fingerprint);
+      if (answer.status !== BeginStatus.InFlight || settings.waitMs <= 0) return answer;
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) return answer;
+      await clock.sleep(Math.min(settings.waitPollMs, remaining));
     }
   }
 }

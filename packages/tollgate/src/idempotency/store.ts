@@ -49,6 +49,12 @@ export type FenceResult = { readonly ok: true } | { readonly ok: false; readonly
  * Every other write succeeds only while the record is `in-flight` under exactly `fence`.
  */
 export interface IdempotencyStore {
+  /**
+   * For a store bound to a transaction (`within(tx)`): the store it was bound from, outside
+   * any transaction. Leases are renewed there, and a claim is released there once the
+   * transaction is over. Undefined for a store that is not bound.
+   */
+  readonly home?: IdempotencyStore;
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /** Renews the lease to `leaseMs` from now. */
   extend(scope: string, fence: number, leaseMs: number): Promise<FenceResult>;

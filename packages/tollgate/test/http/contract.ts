@@ -94,15 +94,17 @@ export function describeHttpContract(name: string, open: (effects: Effects) => P
       expect(late.body.equals(first.body)).toBe(true);
     });
 
-    it('answers 400 problems for a missing or malformed key, and runs nothing', async () => {
-      const missing = await send({ url: '/payments', headers: { 'x-account': account() }, json: {} });
+    it('answers 400 problems for a missing or malformed key, and runs nothing and spends nothing', async () => {
+      const caller = account();
+      const missing = await send({ url: '/payments', headers: { 'x-account': caller }, json: {} });
       expect(missing.status).toBe(400);
       expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(missing.headers['ratelimit-policy']).toBe('"payments";q=3;w=60');
+      // Refused before the admission: no store call, so no counters to report.
+      expect(missing.headers['ratelimit-policy']).toBeUndefined();
       expect(problemOf(missing)).toMatchObject({ type: problemType('idempotency-key-missing'), status: 400 });
       const malformed = await send({
         url: '/payments',
-        headers: { 'x-account': account(), 'idempotency-key': 'short' },
+        headers: { 'x-account': caller, 'idempotency-key': 'short' },
         json: {},
       });
       expect(malformed.status).toBe(400);
@@ -112,6 +114,12 @@ export function describeHttpContract(name: string, open: (effects: Effects) => P
         detail: expect.any(String),
       });
       expect(effects.count).toBe(0);
+      const valid = await send({
+        url: '/payments',
+        headers: { 'x-account': caller, 'idempotency-key': key() },
+        json: {},
+      });
+      expect([valid.status, valid.headers['x-ratelimit-remaining']]).toEqual([201, '2']);
     });
 
     it('answers 422 for a key reused with another request, or 409 where the route says so', async () => {

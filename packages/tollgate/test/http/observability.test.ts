@@ -72,9 +72,10 @@ describe('metrics and logs', () => {
     expect(await sample(registry, idempotency, { route: 'POST /payments', outcome: 'replay' })).toBe(1);
     expect(await sample(registry, idempotency, { route: 'POST /payments', outcome: 'mismatch' })).toBe(1);
     const calls = 'tollgate_http_store_call_duration_seconds_count';
-    expect(await sample(registry, calls, { store: 'idempotency', operation: 'begin' })).toBe(5);
+    // One admission per request decides the limits and the key; nothing else is asked first.
+    expect(await sample(registry, calls, { store: 'admission', operation: 'admit' })).toBe(5);
+    expect(await sample(registry, calls, { store: 'idempotency', operation: 'begin' })).toBeUndefined();
     expect(await sample(registry, calls, { store: 'idempotency', operation: 'complete' })).toBe(2);
-    expect(await sample(registry, calls, { store: 'ratelimit', operation: 'check' })).toBe(3);
     await fastify.close();
   });
 
@@ -141,7 +142,7 @@ describe('a dead Redis', () => {
       policies: ['closed'],
       retry_after: 1,
     });
-    expect(await sample(registry, 'tollgate_http_store_errors_total', { store: 'ratelimit' })).toBe(2);
+    expect(await sample(registry, 'tollgate_http_store_errors_total', { store: 'admission' })).toBe(2);
     await fastify.close();
   });
 });

@@ -17,9 +17,9 @@ export type TollgateMiddleware = (route?: TollgateRouteOptions) => RequestHandle
 
 /**
  * tollgate for Express: create it once with stores and defaults, then put `gate(settings)` in
- * each route, after body parsing. Per request it runs the pre-auth policies, asks `principal`
- * (your authentication), then post-auth policies, the idempotency claim and operation policies,
- * and captures what the handler writes (`res.json`, `res.send`, `res.write`/`res.end`, piped
+ * each route, after body parsing. Per request it asks `principal` (your authentication), then
+ * decides the request in one admission — every limit and the idempotency key together — and
+ * captures what the handler writes (`res.json`, `res.send`, `res.write`/`res.end`, piped
  * streams) to complete the claim before the response ends.
  *
  * @example
@@ -50,13 +50,13 @@ async function run(
   req: Request,
   res: Response,
 ): Promise<HttpAnswer | undefined> {
-  if (routeGate.checksBeforeAuth) {
-    const answer = await routeGate.beforeAuth(exchange);
-    if (answer) return answer;
-  }
-  if (routeGate.checksAfterAuth) {
+  if (routeGate.protects) {
     exchange.principal = await gate.principal(req);
-    const answer = await routeGate.admit(exchange, { headers: req.headers, body: req.body });
+    const answer = await routeGate.admit(exchange, {
+      headers: req.headers,
+      body: req.body,
+      params: req.params as Record<string, string | undefined>,
+    });
     if (answer) return answer;
   }
   for (const [name, value] of Object.entries(routeGate.headers(exchange))) res.setHeader(name, value);
@@ -86,7 +86,17 @@ function capture(routeGate: RouteGate<Request>, exchange: Exchange, res: Respons
       body.add(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : undefined);
     }
     const response = { status: res.statusCode, headers: res.getHeaders(), body: body.bytes() };
-    routeGate.finish(exchange, response).then(() => end.call(res, chunk, encoding, callback));
+    routeGate.finish(exchange, response).then((instead) => {
+      // This request lost its claim: the client gets the key's answer, unless headers are out.
+      if (instead === undefined || res.headersSent) {
+        end.call(res, chunk, encoding, callback);
+        return;
+      }
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.statusCode = instead.status;
+      for (const [name, value] of Object.entries(instead.headers)) res.setHeader(name, value);
+      end.call(res, asBuffer(instead.body), undefined, typeof callback === 'function' ? callback : undefined);
+    });
     return res;
   };
 }

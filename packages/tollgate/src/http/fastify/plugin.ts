@@ -3,7 +3,6 @@ import type {
   FastifyPluginCallback,
   FastifyReply,
   FastifyRequest,
-  onRequestHookHandler,
   onSendHookHandler,
   preHandlerHookHandler,
   RouteOptions,
@@ -52,9 +51,9 @@ const plugin: FastifyPluginCallback<FastifyTollgateOptions> = (fastify, options,
 
 /**
  * tollgate for Fastify: rate limits and idempotency keys per route, from `config.tollgate`.
- * Pre-auth policies run first in the route's `onRequest`; the principal, post-auth policies,
- * the idempotency claim and operation policies run last in its `preHandler` (after your
- * authentication and validation); the response is captured in `onSend`, streams included.
+ * Last in the route's `preHandler` (after your authentication and validation) it reads the
+ * principal and decides the request in one admission — every limit and the idempotency key
+ * together; the response is captured in `onSend`, streams included, to complete the claim.
  *
  * @example
  * await app.register(tollgate, { principal: (request) => request.headers['x-account'] as string });
@@ -76,26 +75,16 @@ function protect(
       request.log,
     ));
 
-  if (routeGate.checksBeforeAuth) {
-    const beforeAuth: onRequestHookHandler = (request, reply, next) => {
-      const exchange = exchangeOf(request);
-      routeGate.beforeAuth(exchange).then((answer) => {
-        if (answer) send(reply, answer);
-        else {
-          reply.headers(routeGate.headers(exchange));
-          next();
-        }
-      }, next);
-    };
-    route.onRequest = [beforeAuth, ...hooks(route.onRequest)];
-  }
-
   const admit: preHandlerHookHandler = (request, reply, next) => {
     const exchange = exchangeOf(request);
     Promise.resolve(gate.principal(request))
       .then((principal) => {
         exchange.principal = principal;
-        return routeGate.admit(exchange, { headers: request.headers, body: request.body });
+        return routeGate.admit(exchange, {
+          headers: request.headers,
+          body: request.body,
+          params: request.params as Record<string, string | undefined>,
+        });
       })
       .then((answer) => {
         if (answer) send(reply, answer);
@@ -105,7 +94,7 @@ function protect(
         }
       }, next);
   };
-  if (routeGate.checksAfterAuth) route.preHandler = [...hooks(route.preHandler), admit];
+  if (routeGate.protects) route.preHandler = [...hooks(route.preHandler), admit];
 
   if (routeGate.idempotent) {
     const capture: onSendHookHandler = (request, reply, payload, next) => {
@@ -117,14 +106,23 @@ function protect(
           null,
           tap(
             payload,
-            (body) => routeGate.finish(exchange, { ...response, body }),
+            // Headers are gone by the end of a stream: a lost claim can only be logged and counted.
+            (body) => routeGate.finish(exchange, { ...response, body }).then(() => undefined),
             () => void routeGate.abandon(exchange),
           ),
         );
       }
       const body = new BodyCapture();
       body.add(payload);
-      routeGate.finish(exchange, { ...response, body: body.bytes() }).then(() => next(null, payload), next);
+      routeGate.finish(exchange, { ...response, body: body.bytes() }).then((instead) => {
+        if (instead === undefined) return next(null, payload);
+        // This request lost its claim: the client gets the key's answer, not this one.
+        for (const name of Object.keys(reply.getHeaders())) {
+          if (name !== 'x-request-id') reply.removeHeader(name);
+        }
+        reply.code(instead.status).headers(instead.headers);
+        next(null, asBuffer(instead.body));
+      }, next);
     };
     route.onSend = [...hooks(route.onSend), capture];
   }

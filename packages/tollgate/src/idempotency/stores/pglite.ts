@@ -11,7 +11,11 @@ import type { SqlDatabase, SqlScriptSession } from './sql-session.ts';
 export class PGliteIdempotencyStore extends SqlIdempotencyStore {
   private readonly database: SqlDatabase;
 
-  constructor(db: PGliteInterface | Transaction) {
+  constructor(
+    db: PGliteInterface | Transaction,
+    /** Set on a store bound by {@link within}: the database's store. */
+    readonly home?: PGliteIdempotencyStore,
+  ) {
     const database = pgliteDatabase(db);
     super(database);
     this.database = database;
@@ -24,7 +28,7 @@ export class PGliteIdempotencyStore extends SqlIdempotencyStore {
 
   /** This store inside `tx` (from `db.transaction(async (tx) => …)`): commits or rolls back with it. */
   within(tx: Transaction): PGliteIdempotencyStore {
-    return new PGliteIdempotencyStore(tx);
+    return new PGliteIdempotencyStore(tx, this.home ?? this);
   }
 }
 

@@ -33,7 +33,11 @@ export interface PostgresIdempotencyStoreOptions {
 export class PostgresIdempotencyStore extends SqlIdempotencyStore {
   private readonly database: SqlDatabase;
 
-  constructor(private readonly options: PostgresIdempotencyStoreOptions) {
+  constructor(
+    private readonly options: PostgresIdempotencyStoreOptions,
+    /** Set on a store bound by {@link within}: the pool's store. */
+    readonly home?: PostgresIdempotencyStore,
+  ) {
     const database = pgDatabase(options.pool, options.preparedStatements ?? true);
     super(database);
     this.database = database;
@@ -51,7 +55,7 @@ export class PostgresIdempotencyStore extends SqlIdempotencyStore {
    * claiming the same key wait for it on the unique scope.
    */
   within(client: pg.ClientBase): PostgresIdempotencyStore {
-    return new PostgresIdempotencyStore({ ...this.options, pool: client });
+    return new PostgresIdempotencyStore({ ...this.options, pool: client }, this.home ?? this);
   }
 }
 

@@ -1,9 +1,15 @@
+import type { RecordLookup } from '../../admission/composed.ts';
 import { Deadline } from '../../deadline.ts';
 import type { RedisClient } from '../../redis/script.ts';
-import { type Checkpoint, RecordState, type StoredResponse } from '../record.ts';
+import { type Checkpoint, RecordState, type RecordView, type StoredResponse } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 import { CoalescedGet } from './coalesced-get.ts';
 import { completedFromBytes, completedToBytes } from './response-codec.ts';
+
+/** A truth that can be bound to the caller's transaction (the SQL stores). */
+export interface TransactionalStore<Tx> extends IdempotencyStore {
+  within(tx: Tx): IdempotencyStore;
+}
 
 /** Options of {@link TieredIdempotencyStore}. */
 export interface TieredIdempotencyStoreOptions {
@@ -49,7 +55,11 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   private readonly reads: CoalescedGet;
   private readonly cacheOnComplete: boolean;
 
-  constructor(options: TieredIdempotencyStoreOptions) {
+  constructor(
+    private readonly options: TieredIdempotencyStoreOptions,
+    /** Set on a store bound by {@link within}: the store outside the transaction. */
+    readonly home?: TieredIdempotencyStore,
+  ) {
     this.truth = options.truth;
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'tollgate:idem-replay:';
@@ -61,17 +71,8 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const bytes = await this.deadline.within(this.reads.get(this.prefix + request.scope));
     const cached = bytes === null ? null : decoded(bytes);
-    if (cached !== null) {
-      const { fingerprint, response } = cached;
-      const view = {
-        state: RecordState.Completed,
-        fingerprint,
-        leaseRemainingMs: 0,
-        expiresInMs: 0,
-        response,
-      };
-      return { claimed: false, record: view };
-    }
+    if (cached !== null)
+      return { claimed: false, record: completedView(cached.fingerprint, cached.response) };
     const result = await this.truth.claim(request);
     if (!result.claimed && result.record.state === RecordState.Completed && result.record.expiresInMs > 0) {
       const { fingerprint, response, expiresInMs } = result.record;
@@ -79,6 +80,40 @@ export class TieredIdempotencyStore implements IdempotencyStore {
       void this.cache(request.scope, fingerprint, response!, expiresInMs);
     }
     return result;
+  }
+
+  /**
+   * This store with its truth bound to `tx` (`truth.within(tx)`), so a claim and its
+   * completion commit or roll back with the caller's business write. Completions made through
+   * it are not cached (the transaction may still roll back): the first replay caches them
+   * from the committed record.
+   *
+   * @example
+   * await pool.transaction(async (tx) => {
+   *   const begun = await engine.begin(request, { store: tiered.within(tx) });
+   * });
+   */
+  within<Tx>(tx: Tx): TieredIdempotencyStore {
+    const truth = this.truth as Partial<TransactionalStore<Tx>>;
+    if (typeof truth.within !== 'function') {
+      throw new TypeError('within(tx) needs a truth that can be bound to a transaction (a SQL store)');
+    }
+    return new TieredIdempotencyStore(
+      { ...this.options, truth: truth.within(tx), cacheOnComplete: false },
+      this.home ?? this,
+    );
+  }
+
+  /**
+   * The record of `scope` when a claim would be refused on it: the cached response, else the
+   * truth's record when the truth can look one up; null when free. Reads only.
+   */
+  async lookup(scope: string): Promise<RecordView | null> {
+    const bytes = await this.deadline.within(this.reads.get(this.prefix + scope));
+    const cached = bytes === null ? null : decoded(bytes);
+    if (cached !== null) return completedView(cached.fingerprint, cached.response);
+    const truth = this.truth as Partial<RecordLookup>;
+    return typeof truth.lookup === 'function' ? truth.lookup(scope) : null;
   }
 
   extend(scope: string, fence: number, leaseMs: number): Promise<FenceResult> {
@@ -118,6 +153,11 @@ export class TieredIdempotencyStore implements IdempotencyStore {
       this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))),
     );
   }
+}
+
+/** A cached completion as a record (the cache keeps no lease or expiry: Redis expires it). */
+function completedView(fingerprint: string, response: StoredResponse): RecordView {
+  return { state: RecordState.Completed, fingerprint, leaseRemainingMs: 0, expiresInMs: 1, response };
 }
 
 /** A cached completion, or null when the value is not one (then the truth answers). */

@@ -1,0 +1,63 @@
+import type { RecordView } from '../idempotency/record.ts';
+import type { Verdict } from '../ratelimit/algorithm.ts';
+import type { Check, RateLimitStore } from '../ratelimit/store.ts';
+import { isEnforced } from '../ratelimit/store.ts';
+import type { Admission, AdmissionRequest, AdmissionStore } from './store.ts';
+
+/** A store that can read a record without claiming it (the SQL and tiered stores). */
+export interface RecordLookup {
+  /** The record when a claim would be refused on it (completed, or in flight under a live lease); else null. */
+  lookup(scope: string): Promise<RecordView | null>;
+}
+
+/**
+ * An admission over any rate-limit store, for idempotency stores it cannot see into (a SQL
+ * truth without a replay cache): every check is consumed all-or-nothing in one store call,
+ * and the key is `unknown`, so the truth decides it when the request claims. A key that
+ * turns out to be a replay or a conflict then gives its operation checks back (see
+ * `RouteGate`), which the one-step stores never need to do. A refused request with a key is
+ * looked up (a read, never a claim) so that a replay is not refused for quota it would not spend.
+ */
+export class ComposedAdmissionStore implements AdmissionStore {
+  readonly inProcess: boolean;
+  private readonly rateLimits: RateLimitStore;
+
+  private readonly keys: RecordLookup | undefined;
+
+  constructor(options: { readonly rateLimits: RateLimitStore; readonly keys?: RecordLookup }) {
+    this.rateLimits = options.rateLimits;
+    this.keys = options.keys;
+    this.inProcess = options.rateLimits.inProcess;
+  }
+
+  async admit(request: AdmissionRequest): Promise<Admission> {
+    const checks =
+      request.operationChecks.length === 0
+        ? request.requestChecks
+        : [...request.requestChecks, ...request.operationChecks];
+    const verdicts = checks.length === 0 ? [] : await this.rateLimits.consume(checks);
+    const allowed = admits(checks, verdicts);
+    if (request.key === undefined) return { allowed, verdicts };
+    if (allowed) return { allowed, verdicts, key: unknownKey };
+    const record = this.keys === undefined ? null : await this.keys.lookup(request.key.scope);
+    if (record === null) return { allowed, verdicts };
+    // A replay, a mismatch or a conflict: it pays for the request, never for the operation.
+    const { requestChecks, operationChecks } = request;
+    const [spent, peeked] = await Promise.all([
+      requestChecks.length === 0 ? [] : this.rateLimits.consume(requestChecks),
+      operationChecks.length === 0 ? [] : this.rateLimits.peek(operationChecks),
+    ]);
+    return {
+      allowed: admits(requestChecks, spent),
+      verdicts: [...spent, ...peeked],
+      key: { status: 'found', record },
+    };
+  }
+}
+
+function admits(checks: readonly Check[], verdicts: readonly Verdict[]): boolean {
+  for (let i = 0; i < checks.length; i++) if (!verdicts[i]!.allowed && isEnforced(checks[i]!)) return false;
+  return true;
+}
+
+const unknownKey = { status: 'unknown' } as const;

@@ -1,0 +1,77 @@
+import type { Verdict } from '../ratelimit/algorithm.ts';
+import type { PolicyResult, RateLimitResult } from '../ratelimit/limiter.ts';
+import type { Check } from '../ratelimit/store.ts';
+import type { Admission, AdmissionRequest } from './store.ts';
+
+/**
+ * An admission as a rate-limit result (the headers and problem bodies are made from it). When
+ * the key was found, operation checks were only peeked: their `remaining` is what is left now.
+ * `retryAfterSeconds` is the first instant every enforcing check admits: the longest wait.
+ */
+export function admissionResult(request: AdmissionRequest, admission: Admission): RateLimitResult {
+  const { requestChecks, operationChecks } = request;
+  const peeked = admission.key?.status === 'found';
+  const policies: PolicyResult[] = [];
+  let retryAfterSeconds = 0;
+  const add = (check: Check, verdict: Verdict, consumed: boolean) => {
+    const { policy } = check;
+    const shadow = policy.mode === 'shadow';
+    const wait = Math.ceil(verdict.retryAfterMs / 1000);
+    if (!verdict.allowed && !shadow) retryAfterSeconds = Math.max(retryAfterSeconds, wait);
+    policies.push({
+      name: policy.name,
+      limit: policy.limit,
+      windowSeconds: policy.windowSeconds,
+      allowed: verdict.allowed,
+      // A verdict's `remaining` assumes the request was admitted; costs are whole units.
+      remaining: verdict.allowed && !consumed ? verdict.remaining + check.cost : verdict.remaining,
+      resetSeconds: Math.ceil(verdict.resetMs / 1000),
+      retryAfterSeconds: wait,
+      shadow,
+    });
+  };
+  const { verdicts, allowed } = admission;
+  for (let i = 0; i < requestChecks.length; i++) add(requestChecks[i]!, verdicts[i]!, allowed);
+  const at = requestChecks.length;
+  for (let i = 0; i < operationChecks.length; i++) {
+    add(operationChecks[i]!, verdicts[at + i]!, allowed && !peeked);
+  }
+  if (allowed) retryAfterSeconds = 0;
+  return { allowed, reason: allowed ? 'allowed' : 'limited', retryAfterSeconds, policies };
+}
+
+/**
+ * The result when the store could not be asked: each policy's `onStoreError` decides (open
+ * admits, closed refuses); a refusal asks for a retry after one second.
+ */
+export function unavailableResult(checks: readonly Check[]): RateLimitResult {
+  let allowed = true;
+  const policies = checks.map(({ policy }): PolicyResult => {
+    const shadow = policy.mode === 'shadow';
+    const admits = shadow || policy.onStoreError === 'open';
+    if (!admits) allowed = false;
+    return {
+      name: policy.name,
+      limit: policy.limit,
+      windowSeconds: policy.windowSeconds,
+      allowed: admits,
+      remaining: admits ? policy.limit : 0,
+      resetSeconds: 0,
+      retryAfterSeconds: admits ? 0 : 1,
+      shadow,
+    };
+  });
+  return { allowed, reason: 'store-unavailable', retryAfterSeconds: allowed ? 0 : 1, policies };
+}
+
+/** `result` after `checks` were given back: their policies report the units as left again. */
+export function refundedResult(result: RateLimitResult, checks: readonly Check[]): RateLimitResult {
+  const given = new Map(checks.map((check) => [check.policy.name, check.cost]));
+  const policies = result.policies.map((policy) => {
+    const cost = given.get(policy.name);
+    return cost === undefined
+      ? policy
+      : { ...policy, remaining: Math.min(policy.limit, policy.remaining + cost) };
+  });
+  return { ...result, policies };
+}
