@@ -3,12 +3,16 @@ import { FingerprintError, FingerprintErrorCode } from './errors.ts';
 /**
  * The deepest nesting of arrays and objects that {@link canonicalJson} accepts (a top-level
  * object is level 1). No request body needs more; a deeper one is refused with
- * `FINGERPRINT_DEPTH` before it costs more than 64 levels of work.
+ * `FINGERPRINT_DEPTH`, for a 400. The walk keeps its own stack, so this is a rule about bodies,
+ * not a guard for the call stack.
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** How many times a `toJSON` may hand back another value with a `toJSON` before it is refused. */
-const MAX_TO_JSON_CHAIN = 8;
+/** How many `toJSON` calls one value may take (a `toJSON` may return another object with one). */
+const MAX_TO_JSON_CALLS = 8;
+
+/** Where a message quotes the JSON Pointer, it cuts it to this many characters. */
+const MAX_QUOTED_POINTER = 120;
 
 /** An array or object being written: its member names (`null` for an array) and the next index. */
 interface Open {
@@ -107,13 +111,14 @@ export function canonicalJson(value: unknown): string {
 /** What `JSON.stringify` writes for `value`: the result of its `toJSON`, followed a few times. */
 function resolveToJson(value: object): unknown {
   let current: unknown = value;
-  for (let step = 0; step <= MAX_TO_JSON_CHAIN; step++) {
+  for (let calls = 0; current !== null && typeof current === 'object'; calls++) {
     const toJson = (current as { toJSON?: unknown }).toJSON;
-    if (typeof toJson !== 'function') return current;
+    if (typeof toJson !== 'function') break;
+    if (calls === MAX_TO_JSON_CALLS)
+      throw new Error(`its toJSON still answers with a toJSON after ${calls} calls`);
     current = toJson.call(current);
-    if (current === null || typeof current !== 'object') return current;
   }
-  throw new Error(`its toJSON still returns objects with a toJSON after ${MAX_TO_JSON_CHAIN} calls`);
+  return current;
 }
 
 function badNumber(value: number, open: readonly Open[]): FingerprintError {
@@ -125,7 +130,7 @@ function badNumber(value: number, open: readonly Open[]): FingerprintError {
 }
 
 function tooDeep(value: object, open: readonly Open[]): FingerprintError {
-  // A cycle shows as endless depth; telling the two apart costs a set, built only on refusal.
+  // A cycle shows as endless depth; the path is searched for a repeat only once refused.
   const path = [...open.map((frame) => frame.container), value];
   const repeat = path.findIndex((container, index) => path.indexOf(container) < index);
   if (repeat >= 0) {
@@ -167,6 +172,9 @@ function pointer(open: readonly Open[]): string {
     .join('');
 }
 
+/** The pointer for a message: quoted, and cut short when a client sent very long names. */
 function where(open: readonly Open[]): string {
-  return open.length === 0 ? 'the top level' : JSON.stringify(pointer(open));
+  if (open.length === 0) return 'the top level';
+  const at = pointer(open);
+  return JSON.stringify(at.length > MAX_QUOTED_POINTER ? `${at.slice(0, MAX_QUOTED_POINTER)}…` : at);
 }

@@ -46,8 +46,9 @@ export const FingerprintErrorCode = {
 export type FingerprintErrorCode = (typeof FingerprintErrorCode)[keyof typeof FingerprintErrorCode];
 
 /**
- * Why a request body cannot be fingerprinted. It is the client's mistake (answer 400), never a
- * fault of the server; the message says what to change and never repeats the offending value.
+ * Why a request body cannot be fingerprinted: the client's mistake, to be answered with a 400,
+ * never a fault of the server. The message says where and what to change; it names member names
+ * (cut short), never the offending value.
  */
 export class FingerprintError extends TollgateError {
   override readonly name = 'FingerprintError';

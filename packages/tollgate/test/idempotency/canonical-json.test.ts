@@ -147,6 +147,9 @@ describe('canonicalJson', () => {
       expect(error.message).toMatch(/outside the range of a 64-bit double; send such values as strings/);
     }
     expect(refusal({ n: Number.NaN }).message).toMatch(/^The number at "\/n" is not a number/);
+    const long = refusal({ ['k'.repeat(10_000)]: Number.POSITIVE_INFINITY });
+    expect(long.pointer).toBe(`/${'k'.repeat(10_000)}`);
+    expect(long.message.length).toBeLessThan(300);
   });
 
   it('refuses BigInts, functions, symbols and undefined in an array with FINGERPRINT_NOT_JSON', () => {
@@ -192,7 +195,9 @@ describe('canonicalJson', () => {
 
   it('honours toJSON and refuses one that throws or never ends', () => {
     expect(canonicalJson({ at: new Date(0) })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
-    expect(canonicalJson({ v: { toJSON: () => ({ toJSON: () => 2 }) } })).toBe('{"v":2}');
+    const chain = (calls: number): unknown => (calls === 0 ? 2 : { toJSON: () => chain(calls - 1) });
+    expect(canonicalJson({ v: chain(8) })).toBe('{"v":2}');
+    expect(refusal({ v: chain(9) }).pointer).toBe('/v');
     const cause = new Error('boom');
     const throwing = refusal({
       v: {
