@@ -1,0 +1,79 @@
+/**
+ * What the service lets out: a client's `X-Request-Id` only in a bounded safe form (else a
+ * fresh id, the same one the audit trail records), and no query string values in log lines —
+ * an API key passed as `?api_key=` never reaches the log. (`/health` keeping error text to the
+ * logs is in outage.test.ts.)
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newKey, pay, type RunningService, scratchDir, startService } from './service.ts';
+
+describe('request ids and logs', () => {
+  let service: RunningService;
+  const dir = scratchDir();
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    service = await startService(
+      { DATA_DIR: dir.path, API_KEYS: 'key-alice:alice', LOG_LEVEL: 'info' },
+      { logStream },
+    );
+  });
+  afterAll(async () => {
+    await service?.close();
+    dir.dispose();
+  });
+
+  const auditRequestIds = async (transactionId: string) =>
+    (
+      await service.services.database.query<{ request_id: string }>(
+        'SELECT request_id FROM audit_logs WHERE transaction_id = $1',
+        [transactionId],
+      )
+    ).map((row) => row.request_id);
+
+  it('keeps a safe X-Request-Id, replaces any other, and audits the id it answers with', async () => {
+    const cases: [string, boolean][] = [
+      ['trace-abc.123_X', true],
+      ['x'.repeat(64), true],
+      ['x'.repeat(65), false],
+      ['has space', false],
+      ['semi;colon', false],
+      ['quote"d', false],
+      ['ünïcode', false],
+    ];
+    for (const [given, kept] of cases) {
+      const answer = await pay(service.url, { key: newKey(), headers: { 'x-request-id': given } });
+      expect(answer.status, given).toBe(201);
+      const id = answer.headers.get('x-request-id')!;
+      if (kept) expect(id).toBe(given);
+      else expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      const recorded = await auditRequestIds(JSON.parse(answer.text).transaction_id);
+      expect(recorded.length).toBeGreaterThan(0);
+      expect(new Set(recorded)).toEqual(new Set([id]));
+    }
+  });
+
+  it('never writes a query string value to a log line', async () => {
+    const secret = `sk_live_${newKey()}`;
+    for (const path of [
+      `/health?api_key=${secret}`,
+      `/api/v1/audit-logs?api_key=${secret}`,
+      `/nowhere?token=${secret}&api_key=${secret}`,
+      `/api/v1/payments/txn_1?api_key=${encodeURIComponent(secret)}`,
+    ]) {
+      const response = await fetch(service.url + path, { headers: { authorization: 'Bearer key-alice' } });
+      expect(response.status).toBeLessThan(500);
+    }
+    const log = lines.join('\n');
+    expect(log).toContain('api_key=[redacted]');
+    expect(log).not.toContain(secret);
+    expect(log).not.toContain('key-alice');
+  });
+});
