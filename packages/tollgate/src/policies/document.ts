@@ -96,8 +96,6 @@ function keySourceOf(row: IdempotencyRow): KeySource {
   const { key } = row;
   if (key.kind === 'body') return { body: key.path };
   const header = key.name.toLowerCase();
-  if (!key.generated) return { header };
-  // `generate` is the adapters' server-derived key (principal + method + route + canonical body).
-  const generated = { header, generate: true as const };
-  return generated;
+  // `generate`: the adapters derive a key from principal + method + route + canonical body.
+  return key.generated ? { header, generate: true } : { header };
 }
