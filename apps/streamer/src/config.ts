@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LIMIT_KEYS, type LimitKey } from './policies.ts';
+import type { PolicyDocument } from 'tollgate/policies';
+import { loadStreamerPolicies } from './policies.ts';
 
 /**
  * Every environment setting of the service, declared once: its default and how its text is
- * read. The limits of `policies.yaml` are set apart, by configuration key (see {@link Config.limits}).
+ * read. The limits of `policies.yaml` are set by configuration key (see {@link Config.policies}).
  */
 const settings = {
   PORT: { default: 8001, read: integer(0, 65_535) },
@@ -29,8 +29,12 @@ type Settings = typeof settings;
 export type Config = {
   -readonly [K in keyof Settings]: ReturnType<Settings[K]['read']> | Settings[K]['default'];
 } & {
-  /** Values for the limits' configuration keys (`limits.votePerMin`), from the file or the environment. */
-  readonly limits: Partial<Record<LimitKey, number>>;
+  /**
+   * `policies.yaml` with the values of its configuration keys in force: from the JSON file
+   * `STREAMER_CONFIG` names (`{ "limits": { "votePerMin": 50 } }`), each overridden by its
+   * environment variable (`LIMITS_VOTE_PER_MIN`).
+   */
+  readonly policies: PolicyDocument;
 };
 
 /** The names of every setting (the README's configuration table lists each). */
@@ -41,17 +45,9 @@ export class ConfigError extends Error {
   readonly code = 'ERR_STREAMER_CONFIG';
 }
 
-/** `limits.votePerMin` ⇐ `LIMITS_VOTE_PER_MIN`. */
-export function envNameOf(key: string): string {
-  return key
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replaceAll('.', '_')
-    .toUpperCase();
-}
-
 /**
- * Reads the configuration from `env`; limits from the JSON file `STREAMER_CONFIG` names
- * (`{ "limits": { "votePerMin": 50 } }`), each overridden by its variable (`LIMITS_VOTE_PER_MIN`).
+ * Reads the configuration from `env`, and the policy file with its configured limits.
+ * @throws {ConfigError} for a setting that cannot be read; `PolicyFileError` for the policies.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const config: Record<string, unknown> = {};
@@ -67,40 +63,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       throw new ConfigError(`${name}: ${(error as Error).message}`, { cause: error });
     }
   }
-  const file = config.STREAMER_CONFIG ? readLimitsFile(config.STREAMER_CONFIG as string) : {};
-  const limits: Partial<Record<LimitKey, number>> = {};
-  for (const key of LIMIT_KEYS) {
-    const variable = envNameOf(key);
-    const raw = env[variable] || file[key.slice('limits.'.length)];
-    if (raw === undefined) continue;
-    try {
-      limits[key] = integer(1, 1e9)(String(raw));
-    } catch (error) {
-      throw new ConfigError(`${key} (${variable}): ${(error as Error).message}`, { cause: error });
-    }
-  }
-  return { ...config, limits } as Config;
-}
-
-function readLimitsFile(path: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`STREAMER_CONFIG ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  const limits = (parsed as { limits?: unknown } | null)?.limits;
-  if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) {
-    throw new ConfigError(`STREAMER_CONFIG ${path}: expected { "limits": { "votePerMin": 50, … } }`);
-  }
-  const known = LIMIT_KEYS.map((key) => key.slice('limits.'.length));
-  const unknown = Object.keys(limits).filter((name) => !known.includes(name));
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      `STREAMER_CONFIG ${path}: unknown limits ${unknown.join(', ')} (known: ${known.join(', ')})`,
-    );
-  }
-  return limits as Record<string, unknown>;
+  const policies = loadStreamerPolicies({ env, configFile: config.STREAMER_CONFIG as string | undefined });
+  return { ...config, policies } as Config;
 }
 
 function text(value: string): string {

@@ -26,7 +26,10 @@ for (const [used, variable, key, who] of [
       `no ${variable} set: accepting the development key "${key}" (${who}). Set ${variable} before exposing this service.`,
     );
 }
-if (Object.keys(config.limits).length > 0) app.log.info({ limits: config.limits }, 'configured limits');
+app.log.info(
+  { limits: Object.fromEntries(config.policies.limits.map(({ row, limit }) => [row.name, limit])) },
+  'limits in force',
+);
 await app.listen({ port: config.PORT, host: config.HOST });
 const { port } = app.server.address() as AddressInfo;
 app.log.info(

@@ -1,158 +1,41 @@
-import type { HttpPolicyOptions, IdempotencyRouteOptions, TollgateRouteOptions } from 'tollgate/fastify';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { configOverrides, loadPolicies, type PolicyDocument, PolicyFileError } from 'tollgate/policies';
+
+/** The service's policy file: seed 000's two tables. */
+export const POLICY_FILE = fileURLToPath(new URL('../policies.yaml', import.meta.url));
+
+/** Where configuration values for the file's keys (`limits.votePerMin`) come from. */
+export interface PolicySettings {
+  /** The environment: `LIMITS_VOTE_PER_MIN` sets `limits.votePerMin` and wins over the file. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** A JSON configuration file, `{ "limits": { "votePerMin": 50 } }` (`STREAMER_CONFIG`). */
+  readonly configFile: string | undefined;
+}
 
 /**
- * TEMPORARY: `policies.yaml` by hand, until `tollgate/policies` (`loadPolicies`) lands; then
- * this file becomes `loadPolicies({ path })` and `document.routeOptions(method, url)`. Keep
- * the two in step: the YAML is the source of truth, and `policies.test.ts` checks this
- * mapping against it row by row.
+ * `policies.yaml`, validated, with the configured values in force.
+ * @throws {PolicyFileError} listing every problem of the file and of the values.
  */
-
-/** The configuration keys of the limits table and the limit each sets. */
-export const LIMIT_KEYS = [
-  'limits.votePerMin',
-  'limits.streamerSubmitPer10m',
-  'limits.invoicePer5m',
-  'limits.withdrawPerHour',
-  'limits.workerBatchPerMin',
-  'limits.telegramWebhookPerMin',
-] as const;
-export type LimitKey = (typeof LIMIT_KEYS)[number];
-
-const HOUR_MS = 3_600_000;
-
-const idempotency: Record<string, IdempotencyRouteOptions> = {
-  'POST /api/votes': { mode: 'required', key: { header: 'idempotency-key' }, ttlMs: 24 * HOUR_MS },
-  // `generated: true` in the YAML: the adapters will derive a key when none is sent.
-  'POST /api/payments/stars/createInvoice': {
-    mode: 'optional',
-    key: { header: 'idempotency-key' },
-    ttlMs: HOUR_MS,
-  },
-  'POST /api/wallet/withdraw': { mode: 'required', key: { header: 'idempotency-key' }, ttlMs: 24 * HOUR_MS },
-  'POST /internal/worker/events': {
-    mode: 'required',
-    key: { header: 'x-idempotency-key' },
-    ttlMs: 24 * HOUR_MS,
-  },
-  'POST /internal/worker/media': {
-    mode: 'required',
-    key: { header: 'x-idempotency-key' },
-    ttlMs: 24 * HOUR_MS,
-  },
-  'POST /internal/worker/streamer-status': {
-    mode: 'required',
-    key: { header: 'x-idempotency-key' },
-    ttlMs: 5 * 60_000,
-  },
-  'POST /integrations/telegram/payments': {
-    mode: 'optional',
-    key: { body: 'message.successful_payment.invoice_payload' },
-    ttlMs: 24 * HOUR_MS,
-    exclude: [
-      'update_id',
-      'message.message_id',
-      'message.date',
-      'message.chat',
-      'message.from',
-      'message.successful_payment.telegram_payment_charge_id',
-      'message.successful_payment.provider_payment_charge_id',
-    ],
-  },
-};
-
-interface LimitRow extends HttpPolicyOptions {
-  readonly routes: readonly string[];
-  readonly configKey: LimitKey;
+export function loadStreamerPolicies(settings: PolicySettings): PolicyDocument {
+  const config = settings.configFile === undefined ? {} : readConfigFile(settings.configFile);
+  return loadPolicies(
+    { path: POLICY_FILE },
+    { overrides: (keys) => configOverrides({ keys, env: settings.env, config }) },
+  );
 }
 
-const limits: readonly LimitRow[] = [
-  {
-    name: 'vote',
-    subject: ['principal', 'body:streamer_id'],
-    routes: ['POST /api/votes'],
-    limit: 30,
-    windowSeconds: 60,
-    algorithm: 'sliding-window',
-    counts: 'operations',
-    configKey: 'limits.votePerMin',
-  },
-  {
-    name: 'streamer-submit',
-    subject: ['principal'],
-    routes: ['POST /api/streamers'],
-    limit: 5,
-    windowSeconds: 600,
-    algorithm: 'token-bucket',
-    counts: 'requests',
-    configKey: 'limits.streamerSubmitPer10m',
-  },
-  {
-    name: 'invoice',
-    subject: ['principal'],
-    routes: ['POST /api/payments/stars/createInvoice'],
-    limit: 3,
-    windowSeconds: 300,
-    algorithm: 'token-bucket',
-    counts: 'operations',
-    configKey: 'limits.invoicePer5m',
-  },
-  {
-    name: 'withdraw',
-    subject: ['principal'],
-    routes: ['POST /api/wallet/withdraw'],
-    limit: 2,
-    windowSeconds: 3600,
-    algorithm: 'token-bucket',
-    counts: 'operations',
-    configKey: 'limits.withdrawPerHour',
-  },
-  {
-    name: 'worker-batch',
-    subject: ['principal'],
-    routes: ['POST /internal/worker/*'],
-    limit: 120,
-    windowSeconds: 60,
-    algorithm: 'token-bucket',
-    counts: 'operations',
-    configKey: 'limits.workerBatchPerMin',
-  },
-  {
-    name: 'telegram-webhook',
-    subject: [],
-    routes: ['POST /integrations/telegram/payments'],
-    limit: 100,
-    windowSeconds: 60,
-    algorithm: 'token-bucket',
-    counts: 'operations',
-    configKey: 'limits.telegramWebhookPerMin',
-  },
-];
-
-/** The service's policies with the configured values applied. */
-export interface StreamerPolicies {
-  /** A registered route's tollgate settings (`config.tollgate`), or undefined when it has none. */
-  routeOptions(method: string, template: string): TollgateRouteOptions | undefined;
-}
-
-/** The policies of `policies.yaml`, each limit overridden by its configuration key when set. */
-export function loadStreamerPolicies(overrides: Partial<Record<LimitKey, number>>): StreamerPolicies {
-  return {
-    routeOptions(method, template) {
-      const route = `${method} ${template}`;
-      const policies = limits
-        .filter((row) =>
-          row.routes.some((pattern) =>
-            pattern.endsWith('*') ? route.startsWith(pattern.slice(0, -1)) : pattern === route,
-          ),
-        )
-        .map(({ routes: _routes, configKey, ...policy }) => ({
-          ...policy,
-          limit: overrides[configKey] ?? policy.limit,
-          ...(policy.algorithm === 'token-bucket' && { burst: overrides[configKey] ?? policy.limit }),
-        }));
-      const idem = idempotency[route];
-      if (policies.length === 0 && idem === undefined) return undefined;
-      return { policies, ...(idem && { idempotency: idem }) };
-    },
-  };
+function readConfigFile(path: string): object {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
+    throw new Error('expected a JSON object such as { "limits": { "votePerMin": 50 } }');
+  } catch (error) {
+    const problem = {
+      path: '',
+      message: `cannot be used: ${(error as Error).message}`,
+      fix: 'Check the file.',
+    };
+    throw new PolicyFileError([problem], { source: path, cause: error });
+  }
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { MemoryRateLimitStore, type RateLimitStore } from 'tollgate';
 import { type IdempotencyStore, MemoryIdempotencyStore } from 'tollgate/idempotency';
+import type { PolicyDocument } from 'tollgate/policies';
 import { RedisIdempotencyStore, RedisRateLimitStore, TieredIdempotencyStore } from 'tollgate/redis';
 import {
   BearerKeys,
@@ -15,7 +16,6 @@ import type { Database, Transaction } from './database/database.ts';
 import { openPGlite } from './database/pglite.ts';
 import { openPostgres } from './database/postgres.ts';
 import { ServiceMetrics } from './metrics.ts';
-import { loadStreamerPolicies, type StreamerPolicies } from './policies.ts';
 
 /** Everything the routes use, opened once at start-up. */
 export interface Services {
@@ -25,7 +25,8 @@ export interface Services {
   readonly users: BearerKeys;
   readonly workers: BearerKeys;
   readonly telegram: SharedSecret;
-  readonly policies: StreamerPolicies;
+  /** `policies.yaml` with the configured limits. */
+  readonly policies: PolicyDocument;
   readonly metrics: ServiceMetrics;
   readonly rateLimitStore: RateLimitStore;
   /** Where the rows whose Storage is "Redis" keep their keys (memory on the embedded default). */
@@ -74,7 +75,7 @@ export async function openServices(config: Config): Promise<Services> {
     users,
     workers,
     telegram,
-    policies: loadStreamerPolicies(config.limits),
+    policies: config.policies,
     metrics: new ServiceMetrics(),
     rateLimitStore: redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore(),
     idempotencyStore: redis

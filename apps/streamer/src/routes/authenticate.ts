@@ -27,10 +27,20 @@ export function bearer(keys: BearerKeys, realm: string): onRequestHookHandler {
   };
 }
 
-/** The hook that answers 401 unless `X-Telegram-Bot-Api-Secret-Token` is the webhook's secret. */
+/** The principal of requests that carry the webhook's secret. */
+export const TELEGRAM_PRINCIPAL = 'telegram';
+
+/**
+ * The hook that answers 401 unless `X-Telegram-Bot-Api-Secret-Token` is the webhook's secret.
+ * A request that has it is Telegram's: an authenticated caller, so it counts against the
+ * route's global limit (tollgate leaves anonymous requests out of limits shared by everyone).
+ */
 export function telegramSecret(secret: SharedSecret): onRequestHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (secret.matches(request.headers['x-telegram-bot-api-secret-token'])) return;
+    if (secret.matches(request.headers['x-telegram-bot-api-secret-token'])) {
+      request.principal = TELEGRAM_PRINCIPAL;
+      return;
+    }
     return sendProblem(reply, {
       slug: 'unauthorized',
       title: 'Unauthorized',
