@@ -165,8 +165,12 @@ export class RateLimiter {
     if (!Number.isSafeInteger(cost) || cost < 1) {
       throw new TollgateError('ERR_COST_INVALID', `cost must be a positive integer, got ${cost}`);
     }
-    const checks: Check[] = [];
-    for (const policy of this.policies) {
+    const policies = this.policies;
+    // Sized once: pushing onto `[]` would allocate a larger backing store on every call.
+    const checks = new Array<Check>(policies.length);
+    let applied = 0;
+    for (let i = 0; i < policies.length; i++) {
+      const policy = policies[i]!;
       const subject = subjectOf(policy, facts);
       if (subject === undefined) continue;
       if (cost > policy.burst) {
@@ -175,8 +179,9 @@ export class RateLimiter {
           `cost ${cost} can never be admitted by policy "${policy.name}" (capacity ${policy.burst})`,
         );
       }
-      checks.push({ policy, subject, cost });
+      checks[applied++] = { policy, subject, cost };
     }
+    if (applied < checks.length) checks.length = applied;
     return checks;
   }
 }
