@@ -90,13 +90,13 @@ export class RateLimiter {
 
   /** Decides and, when admitted, consumes `cost` (default 1) from every applicable policy. */
   check(facts: RequestFacts, options?: { cost?: number }): Promise<RateLimitResult> {
-    if (this.local !== undefined) return this.decideNow(this.local, facts, options?.cost, 'consume');
+    if (this.local !== undefined) return this.decideInProcess(this.local, facts, options?.cost, 'consume');
     return this.run(facts, options?.cost ?? 1, true, (checks) => this.store.consume(checks));
   }
 
   /** The decision `check` would make now, consuming nothing (for a "my limits" endpoint). */
   peek(facts: RequestFacts, options?: { cost?: number }): Promise<RateLimitResult> {
-    if (this.local !== undefined) return this.decideNow(this.local, facts, options?.cost, 'peek');
+    if (this.local !== undefined) return this.decideInProcess(this.local, facts, options?.cost, 'peek');
     return this.run(facts, options?.cost ?? 1, false, (checks) => this.store.peek(checks));
   }
 
@@ -110,7 +110,7 @@ export class RateLimiter {
    * The in-process path: the store decides synchronously, so the answer is one settled
    * promise, with no await (and no microtask hop) between the caller and the counters.
    */
-  private decideNow(
+  private decideInProcess(
     store: MemoryRateLimitStore,
     facts: RequestFacts,
     cost = 1,
