@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { TollgateError } from '../../src/errors.ts';
 import { PolicyFileError } from '../../src/policies/errors.ts';
 import { loadPolicies, type PolicyProblem } from '../../src/policies.ts';
@@ -11,6 +15,16 @@ function problemsOf(
 ): readonly PolicyProblem[] {
   try {
     loadPolicies({ text, format }, { overrides });
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyFileError);
+    return (error as PolicyFileError).errors;
+  }
+  throw new Error('the file loaded');
+}
+
+function problemsOfPath(path: string): readonly PolicyProblem[] {
+  try {
+    loadPolicies({ path });
   } catch (error) {
     expect(error).toBeInstanceOf(PolicyFileError);
     return (error as PolicyFileError).errors;
@@ -348,6 +362,29 @@ describe('loadPolicies: every problem, with its path and a fix', () => {
     const yaml = problemsOf('version: 1\nversion: 1\n');
     expect(yaml[0]).toMatchObject({ path: '', line: 2, message: expect.stringMatching(/not valid YAML/) });
     expectProblem(problemsOf('version: [1\n'), '', /not valid YAML/);
+  });
+
+  it('reads a .json path as JSON and anything else as YAML, with the same rows', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'tollgate-policies-'));
+    try {
+      const yaml = new URL('./fixtures/streamer.yaml', import.meta.url).pathname;
+      const fromYaml = loadPolicies({ path: yaml });
+      const json = join(directory, 'streamer.json');
+      writeFileSync(json, JSON.stringify(parse(readFileSync(yaml, 'utf8'))));
+      expect(loadPolicies({ path: json }).markdown()).toBe(fromYaml.markdown());
+      writeFileSync(join(directory, 'yaml.json'), 'version: 1');
+      expectProblem(problemsOfPath(join(directory, 'yaml.json')), '', /not valid JSON/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a missing field the line of its row', () => {
+    const problems = problemsOf(
+      'version: 1\nlimits:\n  - name: a\n    scope: global\n\n  - name: b\n    routes: [/b]\n',
+    );
+    expect(problems.find((problem) => problem.path === 'limits[1].limit')?.line).toBe(6);
+    expect(problems.find((problem) => problem.path === 'limits[0].routes')?.line).toBe(3);
   });
 
   it('names a file it cannot read', () => {
