@@ -4,9 +4,8 @@ import type { Check, RateLimitStore } from '../ratelimit/store.ts';
 import { isEnforced } from '../ratelimit/store.ts';
 import type { Admission, AdmissionRequest, AdmissionStore } from './store.ts';
 
-/** A store that can read a record without claiming it (the SQL and tiered stores). */
+/** A replay cache an admission can read (the tiered store's Redis): a completed record, or null. */
 export interface RecordLookup {
-  /** The record when a claim would be refused on it (completed, or in flight under a live lease); else null. */
   lookup(scope: string): Promise<RecordView | null>;
 }
 
@@ -16,7 +15,8 @@ export interface RecordLookup {
  * and the key is `unknown`, so the truth decides it when the request claims. A key that
  * turns out to be a replay or a conflict then gives its operation checks back (see
  * `RouteGate`), which the one-step stores never need to do. A refused request with a key is
- * looked up (a read, never a claim) so that a replay is not refused for quota it would not spend.
+ * looked up in the replay cache (a read of Redis, never of the truth) so that a replay is not
+ * refused for quota it would not spend.
  */
 export class ComposedAdmissionStore implements AdmissionStore {
   readonly inProcess: boolean;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { IdempotencyStoreError } from '../errors.ts';
-import { type Checkpoint, type JsonValue, RecordState, type RecordView } from '../record.ts';
+import type { Checkpoint, JsonValue, RecordState, RecordView } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 import type { SqlSession } from './sql-session.ts';
 
@@ -61,15 +61,6 @@ export class SqlIdempotencyStore implements IdempotencyStore {
       return { claimed: true, fence: Number(row.fence), checkpoint };
     }
     return { claimed: false, record: viewOf(row) };
-  }
-
-  /**
-   * The record of `scope` when a claim would be refused on it (completed, or in flight under a
-   * live lease); null when the scope is free or claimable. Reads only.
-   */
-  async lookup(scope: string): Promise<RecordView | null> {
-    const [row] = await this.run<ClaimRow>('record', [scope]);
-    return row === undefined ? null : refusing(viewOf(row));
   }
 
   extend(scope: string, fence: number, leaseMs: number): Promise<FenceResult> {
@@ -134,11 +125,4 @@ function viewOf(row: ClaimRow): RecordView {
             bodyOmitted: row.response_body_omitted === true,
           },
   };
-}
-
-/** The record when it refuses a claim by any request: completed and live, or leased. */
-export function refusing(record: RecordView): RecordView | null {
-  if (record.state === RecordState.Completed) return record.expiresInMs > 0 ? record : null;
-  if (record.state === RecordState.InFlight) return record.leaseRemainingMs > 0 ? record : null;
-  return null;
 }

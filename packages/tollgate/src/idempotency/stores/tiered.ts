@@ -1,4 +1,3 @@
-import type { RecordLookup } from '../../admission/composed.ts';
 import { Deadline } from '../../deadline.ts';
 import type { RedisClient } from '../../redis/script.ts';
 import { type Checkpoint, RecordState, type RecordView, type StoredResponse } from '../record.ts';
@@ -54,6 +53,8 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   private readonly deadline: Deadline;
   private readonly reads: CoalescedGet;
   private readonly cacheOnComplete: boolean;
+  /** Completions not cached yet (see {@link committed}). */
+  private readonly uncached: Completion[] = [];
 
   constructor(
     private readonly options: TieredIdempotencyStoreOptions,
@@ -105,15 +106,13 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * The record of `scope` when a claim would be refused on it: the cached response, else the
-   * truth's record when the truth can look one up; null when free. Reads only.
+   * The cached response of `scope` as a completed record, or null: Redis only, never the
+   * truth, so an admission refused by its limits asks nothing of PostgreSQL.
    */
   async lookup(scope: string): Promise<RecordView | null> {
     const bytes = await this.deadline.within(this.reads.get(this.prefix + scope));
     const cached = bytes === null ? null : decoded(bytes);
-    if (cached !== null) return completedView(cached.fingerprint, cached.response);
-    const truth = this.truth as Partial<RecordLookup>;
-    return typeof truth.lookup === 'function' ? truth.lookup(scope) : null;
+    return cached === null ? null : completedView(cached.fingerprint, cached.response);
   }
 
   extend(scope: string, fence: number, leaseMs: number): Promise<FenceResult> {
@@ -128,8 +127,20 @@ export class TieredIdempotencyStore implements IdempotencyStore {
     const result = await this.truth.complete(completion);
     if (result.ok && this.cacheOnComplete) {
       await this.cache(completion.scope, completion.fingerprint, completion.response, completion.ttlMs);
+    } else if (result.ok) {
+      this.uncached.push(completion);
     }
     return result;
+  }
+
+  /**
+   * Call once the transaction this store is bound to (`within(tx)`) has committed: caches the
+   * responses completed through it, so their first replays are answered from Redis — without
+   * asking the truth, and without being refused for quota a replay never spends.
+   */
+  async committed(): Promise<void> {
+    const done = this.uncached.splice(0);
+    await Promise.all(done.map((c) => this.cache(c.scope, c.fingerprint, c.response, c.ttlMs)));
   }
 
   release(scope: string, fence: number): Promise<FenceResult> {
