@@ -51,20 +51,25 @@ export async function twoPhase(
       (outcome) => (outcome as PromiseFulfilledResult<{ verdicts: Verdict[] }>).value.verdicts,
     );
   }
-  await beforeSecondPhase?.();
-  await Promise.allSettled(
-    settled.map((outcome, p) => {
-      if (outcome.status === 'rejected') return undefined;
-      const { now, verdicts } = outcome.value;
-      const participant = participants[p]!;
-      return isBlocked(participant.checks, verdicts) ? undefined : participant.cancel(now, verdicts);
-    }),
-  );
-  return settled.map((outcome, p) =>
+  const verdicts = settled.map((outcome, p) =>
     outcome.status === 'fulfilled'
       ? outcome.value.verdicts
       : participants[p]!.checks.map(() => unknownVerdict),
   );
+  try {
+    await beforeSecondPhase?.();
+  } catch {
+    return verdicts; // (tests) the second phase is lost: the units stay spent
+  }
+  await Promise.allSettled(
+    settled.map((outcome, p) => {
+      if (outcome.status === 'rejected') return undefined;
+      const { now } = outcome.value;
+      const participant = participants[p]!;
+      return isBlocked(participant.checks, verdicts[p]!) ? undefined : participant.cancel(now, verdicts[p]!);
+    }),
+  );
+  return verdicts;
 }
 
 /** True when an enforcing check of the slot was denied (the slot then consumed nothing). */

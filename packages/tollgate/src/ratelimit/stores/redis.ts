@@ -30,7 +30,8 @@ export interface RedisStoreOptions {
   unsafeTestClock?: () => number;
   /**
    * For tests only: awaited on a Cluster before the second phase of a request whose checks
-   * span slots (the cancel of what other slots consumed), to delay it as a slow network would.
+   * span slots (the cancel of what other slots consumed), to delay it as a slow network would;
+   * a rejection stands for a second phase that never arrives.
    */
   unsafeBeforeSecondPhase?: () => Promise<void>;
   /**
