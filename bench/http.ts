@@ -154,7 +154,9 @@ async function parent(): Promise<void> {
     for (let round = -1; round < rounds; round++) {
       for (const contender of live) {
         if (broken[contender.name]) continue;
-        const figures = await measure(contender, urls.get(contender.server)!, round < 0 ? 1 : seconds);
+        const figures = await measure(contender, urls.get(contender.server)!, round < 0 ? 1 : seconds).catch(
+          (error: Error) => ({ broken: error.message }),
+        );
         if ('broken' in figures) broken[contender.name] = figures.broken;
         else if (round >= 0) results.get(contender.name)!.push(figures);
       }
@@ -166,10 +168,10 @@ async function parent(): Promise<void> {
     for (const [index, racer] of raced.entries()) {
       const url = urls.get(racer.server);
       if (!url) continue;
-      raceResults[racer.name] = await race(url, redis, `r${index}`, {
-        keys: raceKeys,
-        concurrency: raceConcurrency,
-      });
+      const result = await race(url, redis, `r${index}`, { keys: raceKeys, concurrency: raceConcurrency });
+      const failed = result.statuses.error ?? 0;
+      if (failed > 0) broken[`race ${racer.name}`] = `${failed} requests failed in transport`;
+      raceResults[racer.name] = result;
     }
 
     print(figures, raceResults, broken);
@@ -187,13 +189,15 @@ function print(
   raceResults: Record<string, RaceResult>,
   broken: Record<string, string>,
 ): void {
-  console.log(
-    `\nrequests/s, median of ${rounds} alternating rounds of ${seconds} s, ${connections} connections (p50/p99 of the median round):`,
-  );
-  for (const [name, f] of Object.entries(figures)) {
+  if (Object.keys(figures).length > 0) {
     console.log(
-      `  ${name.padEnd(42)} ${String(f.opsPerSecond).padStart(8)} req/s   p50 ${String(f.p50Ms).padStart(4)} ms   p99 ${String(f.p99Ms).padStart(4)} ms`,
+      `\nrequests/s, median of ${rounds} alternating rounds of ${seconds} s, ${connections} connections (p50/p99 of the median round):`,
     );
+    for (const [name, f] of Object.entries(figures)) {
+      console.log(
+        `  ${name.padEnd(42)} ${String(f.opsPerSecond).padStart(8)} req/s   p50 ${String(f.p50Ms).padStart(4)} ms   p99 ${String(f.p99Ms).padStart(4)} ms`,
+      );
+    }
   }
   if (Object.keys(raceResults).length > 0) {
     console.log(`\nrace: ${raceKeys} keys × ${raceConcurrency} concurrent identical requests over HTTP`);
