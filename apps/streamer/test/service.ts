@@ -78,6 +78,8 @@ export interface ServiceProcess {
   readonly url: string;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  /** Everything the process logged on stdout so far. */
+  logs(): string;
 }
 
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
@@ -93,14 +95,21 @@ export async function spawnService(env: Record<string, string>): Promise<Service
       TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  const logged: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => logged.push(chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { port: number }).port));
     exited.then((code) => reject(new Error(`the service exited (${code}) before it was ready`)));
   });
-  return { url: `http://127.0.0.1:${port}`, child, exited };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    exited,
+    logs: () => Buffer.concat(logged).toString('utf8'),
+  };
 }
 
 /** An answer as tests read it. */

@@ -1,0 +1,67 @@
+/** Configuration: defaults, a configured limit in force (file, then environment), refusals. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PolicyFileError } from 'tollgate/policies';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { newKey, newStreamer, type RunningService, scratchDir, startService, user } from './service.ts';
+
+describe('configuration', () => {
+  const dir = scratchDir();
+  afterAll(() => dir.dispose());
+
+  it('defaults: port 8001, data in apps/streamer/data, the seed limits', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(8001);
+    expect(config.DATA_DIR).toMatch(/apps\/streamer\/data$/);
+    expect(Object.fromEntries(config.policies.limits.map(({ row, limit }) => [row.name, limit]))).toEqual({
+      vote: 30,
+      'streamer-submit': 5,
+      invoice: 3,
+      withdraw: 2,
+      'worker-batch': 120,
+      'telegram-webhook': 100,
+    });
+  });
+
+  it('refuses bad values, naming them', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ LIMITS_VOTE_PER_MIN: '0' })).toThrow(PolicyFileError);
+    expect(() => loadConfig({ LIMITS_VOTE_PER_MIN: '2.5' })).toThrow(/LIMITS_VOTE_PER_MIN/);
+    const file = join(dir.path, 'bad.json');
+    writeFileSync(file, '{"limits": {"withdrawPerHour": "many"}}');
+    expect(() => loadConfig({ STREAMER_CONFIG: file })).toThrow(/limits\.withdrawPerHour/);
+    expect(() => loadConfig({ STREAMER_CONFIG: join(dir.path, 'missing.json') })).toThrow(PolicyFileError);
+  });
+
+  describe('a configured value takes effect over a real port', () => {
+    let service: RunningService;
+    beforeAll(async () => {
+      const file = join(dir.path, 'streamer.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ limits: { votePerMin: 50, withdrawPerHour: 1, invoicePer5m: 10 } }),
+      );
+      service = await startService({
+        DATA_DIR: join(dir.path, 'db'),
+        STREAMER_CONFIG: file,
+        LIMITS_VOTE_PER_MIN: '3', // the environment wins over the file
+      });
+    });
+    afterAll(() => service.close());
+
+    it('limits.votePerMin from the environment, limits.withdrawPerHour from the file', async () => {
+      const u1 = user(service.url, 'u1');
+      const streamer = await newStreamer(service.url, 'u2');
+      // No stars: every vote is a 402, which still spends the limit (the handler ran).
+      for (let i = 0; i < 3; i++) {
+        const vote = await u1.vote({ streamer_id: streamer, stars: 1 });
+        expect([vote.status, vote.headers.get('x-ratelimit-limit')]).toEqual([402, '3']);
+      }
+      expect((await u1.vote({ streamer_id: streamer, stars: 1 })).status).toBe(429);
+      expect((await u1.withdraw({ stars: 1, destination: 'ton:a' }, newKey())).status).toBe(402);
+      const second = await u1.withdraw({ stars: 1, destination: 'ton:a' }, newKey());
+      expect([second.status, second.headers.get('x-ratelimit-limit')]).toEqual([429, '1']);
+    });
+  });
+});

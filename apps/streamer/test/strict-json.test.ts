@@ -1,0 +1,82 @@
+/** The body parser's refusals, as properties: what JSON.parse would silently accept. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseStrictJson } from '../src/strict-json.ts';
+
+const forbidden = new Set(['__proto__', 'constructor', 'prototype']);
+function hasForbiddenName(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(
+    ([name, member]) => (!Array.isArray(value) && forbidden.has(name)) || hasForbiddenName(member),
+  );
+}
+
+describe('parseStrictJson', () => {
+  it('accepts every JSON document without repeated names, NUL or lone surrogates, as JSON.parse reads it', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue().filter((value) => !hasForbiddenName(value)),
+        (value) => {
+          const text = JSON.stringify(value, null, Math.random() < 0.5 ? 0 : 2);
+          expect(parseStrictJson(text)).toEqual({ ok: true, value: JSON.parse(text) });
+        },
+      ),
+    );
+  });
+
+  it('refuses an object that names a member twice, at any depth, whatever the spacing', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), {
+          minKeys: 1,
+        }),
+        fc.nat(),
+        fc.nat({ max: 3 }),
+        fc.constantFrom('', ' ', '\n  '),
+        (object, pick, depth, space) => {
+          const names = Object.keys(object);
+          const name = names[pick % names.length]!;
+          let text = `{${space}${JSON.stringify(name)}${space}:${space}null${space},${JSON.stringify(object).slice(1)}`;
+          for (let i = 0; i < depth; i++) text = i % 2 ? `{"wrap": ${text}}` : `[1, ${text}]`;
+          const parsed = parseStrictJson(text);
+          expect(parsed.ok).toBe(false);
+          if (!parsed.ok) expect(parsed.reason).toContain(`"${name}"`);
+        },
+      ),
+    );
+  });
+
+  it('does not mistake equal names in sibling objects or in arrays for duplicates', () => {
+    expect(parseStrictJson('[{"a":1},{"a":2}]').ok).toBe(true);
+    expect(parseStrictJson('{"a":{"a":{"a":1}},"b":["a","a"]}').ok).toBe(true);
+    expect(parseStrictJson('{"a":"\\"a\\":1,","b":1}').ok).toBe(true);
+    expect(parseStrictJson('{"a\\u0062":1,"ab":2}')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('"ab"'),
+    });
+  });
+
+  it('refuses NUL and lone surrogates in any string or name, escaped or raw; keeps real pairs', () => {
+    const bad = fc.constantFrom('\\u0000', '\u0000', '\\ud800', '\\udfff', '\\udc00\\ud800');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 5 }), bad, fc.boolean(), (around, poison, asName) => {
+        const inner = JSON.stringify(around).slice(1, -1);
+        const text = asName ? `{"${inner}${poison}": 1}` : `{"k": ["${inner}${poison}"]}`;
+        expect(parseStrictJson(text).ok).toBe(false);
+      }),
+    );
+    expect(parseStrictJson('"\\ud83d\\ude00"')).toEqual({ ok: true, value: '😀' });
+  });
+
+  it('refuses prototype names and what is not JSON', () => {
+    for (const text of [
+      '{"__proto__":{"admin":true}}',
+      '{"a":[{"constructor":1}]}',
+      '{"a":',
+      "{'a':1}",
+      '1e400x',
+    ]) {
+      expect(parseStrictJson(text).ok).toBe(false);
+    }
+  });
+});
