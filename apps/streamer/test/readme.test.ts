@@ -1,0 +1,107 @@
+/**
+ * The README's streamer examples are executed: every ```sh block of "The streamer service"
+ * that calls curl runs in one bash session (so `$STREAMER_ID` and the others carry over)
+ * against a fresh service with `npm run start:streamer`'s defaults, and each curl's status must
+ * be the `# → status` written above it.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settingNames } from '../src/config.ts';
+import { type ServiceProcess, scratchDir, spawnService } from './service.ts';
+
+const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const start = readme.indexOf('## The streamer service');
+const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+  .map((match) => match[1]!)
+  .filter((code) => code.includes('curl '));
+const policies = readFileSync(new URL('../policies.yaml', import.meta.url), 'utf8');
+
+describe('the streamer service section of the README', () => {
+  const dir = scratchDir();
+  let service: ServiceProcess;
+  beforeAll(async () => {
+    service = await spawnService({
+      DATA_DIR: dir.path,
+      API_KEYS: '',
+      WORKER_KEYS: '',
+      TELEGRAM_WEBHOOK_SECRET: '',
+    });
+  });
+  afterAll(async () => {
+    service.child.kill('SIGTERM');
+    await service.exited;
+    dir.dispose();
+  });
+
+  it('names npm run start:streamer in the quick start', () => {
+    const quickStart = readme.slice(
+      readme.indexOf('## Quick start'),
+      readme.indexOf('\n## ', readme.indexOf('## Quick start') + 5),
+    );
+    expect(quickStart).toContain('npm run start:streamer');
+  });
+
+  it('lists every setting and every configuration key of policies.yaml in its configuration table', () => {
+    for (const name of settingNames) expect(section).toContain(`| \`${name}\` |`);
+    const keys = [...policies.matchAll(/configKey: (limits\.\w+)/g)].map((match) => match[1]!);
+    expect(keys).toHaveLength(6);
+    for (const key of keys) {
+      const variable = key
+        .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+        .replaceAll('.', '_')
+        .toUpperCase();
+      expect(section).toContain(`| \`${variable}\` |`);
+      expect(section).toContain(`\`${key}\``);
+    }
+  });
+
+  it('has a curl example for every endpoint row', () => {
+    const all = blocks.join('\n');
+    for (const path of [
+      '/api/streamers',
+      '/api/streamers/$STREAMER_ID',
+      '/api/payments/stars/createInvoice',
+      '/api/payments/stars/invoices/$INVOICE_ID',
+      '/integrations/telegram/payments',
+      '/api/wallet ',
+      '/api/votes',
+      '/api/wallet/withdraw',
+      '/internal/worker/events',
+      '/internal/worker/media',
+      '/internal/worker/streamer-status',
+      '/health',
+      '/metrics',
+    ]) {
+      expect(all).toContain(`http://localhost:8001${path}`);
+    }
+  });
+
+  it('runs every curl example with the status it shows', { timeout: 60_000 }, async () => {
+    const expected = blocks.flatMap((code) =>
+      [...code.matchAll(/^# → (\d{3})$/gm)].map((match) => Number(match[1])),
+    );
+    const curls = blocks.reduce((n, code) => n + (code.match(/(^|\$\(|<\()curl /gm)?.length ?? 0), 0);
+    expect(expected.length).toBe(curls);
+    const statuses = join(dir.path, 'statuses');
+    const script = [
+      'set -euo pipefail',
+      // Every curl reports its status on stderr, which goes to the statuses file.
+      `curl() { command curl -sS -w '%{stderr}%{http_code}\\n' "$@" 2>>${JSON.stringify(statuses)}; echo; }`,
+      ...blocks.map((code) => code.replaceAll('http://localhost:8001', service.url)),
+    ].join('\n');
+    writeFileSync(join(dir.path, 'examples.sh'), script);
+    const { stdout } = await promisify(execFile)('bash', [join(dir.path, 'examples.sh')], {
+      maxBuffer: 1 << 24,
+    });
+    const got = readFileSync(statuses, 'utf8').trim().split('\n').map(Number);
+    expect(got).toEqual(expected);
+    expect(stdout).toMatch(/idempotent-replayed: true/i);
+    expect(stdout).toContain('"accepted":1,"duplicates":1');
+    expect(stdout).toContain('"type":"https://tollgate.dev/problems/insufficient-funds"');
+    expect(stdout).toMatch(/"balance":100,"ledger":\[\{[^\]]*"kind":"credit","amount":100/);
+  });
+});
