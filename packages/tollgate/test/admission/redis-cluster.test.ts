@@ -1,0 +1,142 @@
+import fc from 'fast-check';
+import { Cluster, Redis } from 'ioredis';
+import { type Check, definePolicy } from 'tollgate';
+import { RedisAdmissionStore, RedisRateLimitStore } from 'tollgate/redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyPrefix, redisClusterNodes, redisUrl } from '../../../../testkit/index.ts';
+import type { Admission, AdmissionRequest } from '../../src/admission/store.ts';
+import { arbitraryPolicy, arbitrarySteps, requestOf, T0 } from '../ratelimit/redis-admission-fixtures.ts';
+
+function summary({ allowed, verdicts, key }: Admission) {
+  if (key === undefined) return { allowed, verdicts, key: 'none' };
+  if (key.status !== 'found') return { allowed, verdicts, key: key.status };
+  return { allowed, verdicts, key: `found ${key.record.state} ${key.record.fingerprint}` };
+}
+
+describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
+  let cluster: Cluster;
+  let single: Redis;
+  beforeAll(async () => {
+    cluster = new Cluster(redisClusterNodes());
+    single = new Redis(redisUrl());
+    await cluster.ping();
+  });
+  afterAll(() => {
+    cluster.disconnect();
+    single.disconnect();
+  });
+
+  const open = (redis: Redis | Cluster, clock?: () => number) => {
+    const prefix = keyPrefix();
+    const rateLimits = new RedisRateLimitStore(redis, {
+      prefix: `${prefix}rl:`,
+      ...(clock ? { unsafeTestClock: clock } : {}),
+    });
+    return {
+      prefix,
+      rateLimits,
+      store: new RedisAdmissionStore({ rateLimits, keys: { kind: 'record', prefix: `${prefix}k:` } }),
+    };
+  };
+
+  it('decides a sequence of admissions across slots exactly as one node does (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbitraryPolicy('per-user', ['principal']),
+        arbitraryPolicy('op', ['principal']),
+        arbitraryPolicy('global', []),
+        arbitrarySteps,
+        async (perUser, operation, global, steps) => {
+          const run = async (redis: Redis | Cluster) => {
+            let now = T0;
+            const { store } = open(redis, () => now);
+            const out = [];
+            for (const step of steps) {
+              now += step.gapMs;
+              const request = requestOf(step, perUser, operation, 's');
+              const withGlobal: AdmissionRequest = {
+                ...request,
+                operationChecks: [...request.operationChecks, { policy: global, subject: '*', cost: 1 }],
+              };
+              out.push(summary(await store.admit(withGlobal)));
+            }
+            return out;
+          };
+          expect(await run(cluster)).toEqual(await run(single));
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('claims a new key for exactly one of 40 concurrent admissions; the others pay no operation quota', async () => {
+    const prefix = keyPrefix();
+    const perUser = definePolicy({
+      name: 'per-user',
+      algorithm: 'fixed-window',
+      limit: 1000,
+      windowSeconds: 3600,
+      subject: ['principal'],
+    });
+    const operation = definePolicy({
+      name: 'op',
+      algorithm: 'fixed-window',
+      limit: 1000,
+      windowSeconds: 3600,
+    });
+    const clients = Array.from({ length: 4 }, () => new Cluster(redisClusterNodes()));
+    try {
+      const stores = clients.map(
+        (client) =>
+          new RedisAdmissionStore({
+            rateLimits: new RedisRateLimitStore(client, { prefix: `${prefix}rl:` }),
+            keys: { kind: 'record', prefix: `${prefix}k:` },
+          }),
+      );
+      const request = (i: number): AdmissionRequest => ({
+        requestChecks: [{ policy: perUser, subject: `acct_${i % 5}`, cost: 1 }],
+        operationChecks: [{ policy: operation, subject: '*', cost: 1 }],
+        key: { scope: 'one-key', fingerprint: 'v1:same', leaseMs: 30_000, ttlMs: 60_000 },
+      });
+      const admissions = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => stores[i % stores.length]!.admit(request(i))),
+      );
+      const statuses = admissions.map((admission) => admission.key?.status);
+      expect(statuses.filter((status) => status === 'claimed')).toHaveLength(1);
+      expect(statuses.filter((status) => status === 'found')).toHaveLength(39);
+      const [spent] = await new RedisRateLimitStore(cluster, { prefix: `${prefix}rl:` }).peek([
+        { policy: operation, subject: '*', cost: 1 },
+      ]);
+      expect(spent!.remaining).toBe(1000 - 1 - 1); // one consumed; a peek's `remaining` assumes one more
+    } finally {
+      for (const client of clients) client.disconnect();
+    }
+  });
+
+  it('claims nothing and leaves every counter as it was when a policy in another slot refuses', async () => {
+    const { store, rateLimits, prefix } = open(cluster, () => T0);
+    const global = definePolicy({ name: 'global', algorithm: 'fixed-window', limit: 1, windowSeconds: 3600 });
+    const perUser = definePolicy({
+      name: 'per-user',
+      algorithm: 'fixed-window',
+      limit: 10,
+      windowSeconds: 3600,
+      subject: ['principal'],
+    });
+    const checks = (principal: string): Check[] => [{ policy: perUser, subject: principal, cost: 1 }];
+    const request = (principal: string, scope: string): AdmissionRequest => ({
+      requestChecks: checks(principal),
+      operationChecks: [{ policy: global, subject: '*', cost: 1 }],
+      key: { scope, fingerprint: 'v1:x', leaseMs: 30_000, ttlMs: 60_000 },
+    });
+    expect((await store.admit(request('a', 'first'))).key?.status).toBe('claimed');
+    const before = await rateLimits.peek(checks('b'));
+    const refused = await store.admit(request('b', 'second'));
+    expect(refused.allowed).toBe(false);
+    expect(refused.key).toBeUndefined();
+    expect(await rateLimits.peek(checks('b'))).toEqual(before);
+    const masters = cluster.nodes('master');
+    const records = (await Promise.all(masters.map((node) => node.keys(`${prefix}k:*`)))).flat();
+    expect(records).toEqual([`${prefix}k:first`]);
+  });
+});
