@@ -324,7 +324,7 @@ describe('MemoryAdmissionStore', () => {
       await fc.assert(
         fc.asyncProperty(
           arbitraryPolicies,
-          fc.array(arbitraryCommand, { minLength: 1, maxLength: 60 }),
+          fc.array(arbitraryCommand, { minLength: 1, maxLength: 80, size: 'medium' }),
           (p, c) => run(keysMode, p, c),
         ),
         { numRuns: 150 },
