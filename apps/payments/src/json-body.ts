@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fieldProblem, ProblemError } from './problem.ts';
 
@@ -11,8 +12,6 @@ declare module 'fastify' {
     jsonNumbers: ReadonlyMap<string, string> | undefined;
   }
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -58,12 +57,8 @@ function parseBody(request: FastifyRequest, bytes: Buffer): unknown {
   }
   const refuse = (field: string, message: string) =>
     new ProblemError(fieldProblem(400, 'body', field, message));
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw refuse('/', 'the body is not valid UTF-8');
-  }
+  if (!isUtf8(bytes)) throw refuse('/', 'the body is not valid UTF-8');
+  const text = bytes.toString('utf8');
   if (text.trim() === '') throw refuse('/', 'the body is empty; send a JSON object');
   let value: unknown;
   try {
@@ -73,7 +68,10 @@ function parseBody(request: FastifyRequest, bytes: Buffer): unknown {
   }
   const scanned = scanMembers(text);
   if (!scanned.ok) throw refuse(scanned.field, scanned.message);
-  const bad = unstorable(value, '');
+  // Valid UTF-8 cannot hold a NUL inside a JSON string or a lone surrogate: only a `\u`
+  // escape can, so a body without one (and without `__proto__`) needs no walk.
+  const suspect = text.includes('\\u') || text.includes('__proto__');
+  const bad = suspect ? unstorable(value, '') : undefined;
   if (bad !== undefined) throw refuse(bad.field, bad.message);
   request.jsonNumbers = scanned.numbers;
   return value;
@@ -101,32 +99,40 @@ function scanMembers(text: string): Scan {
   const numbers = new Map<string, string>();
   const stack: Frame[] = [];
   const here = (): string => {
-    const top = stack.at(-1);
+    const top = stack[stack.length - 1];
     if (top === undefined) return '';
     return `${top.pointer}/${top.keys ? escapePointer(top.key) : top.index}`;
   };
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '{' || c === '[') {
+    const c = text.charCodeAt(i);
+    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      const object = c === OPEN_OBJECT;
       stack.push({
         pointer: here(),
-        keys: c === '{' ? new Set() : undefined,
+        keys: object ? new Set() : undefined,
         key: '',
         index: 0,
-        expectKey: c === '{',
+        expectKey: object,
       });
-    } else if (c === '}' || c === ']') {
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       stack.pop();
-    } else if (c === ',') {
-      const top = stack.at(-1)!;
+    } else if (c === COMMA) {
+      const top = stack[stack.length - 1]!;
       if (top.keys) top.expectKey = true;
       else top.index++;
-    } else if (c === '"') {
+    } else if (c === QUOTE) {
       let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      const top = stack.at(-1);
+      let escaped = false;
+      for (let at = text.charCodeAt(end); at !== QUOTE; at = text.charCodeAt(end)) {
+        if (at === BACKSLASH) {
+          escaped = true;
+          end++;
+        }
+        end++;
+      }
+      const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
         if (top.keys.has(key)) {
           return {
             ok: false,
@@ -139,14 +145,42 @@ function scanMembers(text: string): Scan {
         top.expectKey = false;
       }
       i = end;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
+    } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
       let end = i + 1;
-      while (end < text.length && /[0-9eE+\-.]/.test(text[end]!)) end++;
+      while (end < text.length && numberPart(text.charCodeAt(end))) end++;
       if (stack.length === 1 && stack[0]!.keys) numbers.set(here(), text.slice(i, end));
       i = end - 1;
     }
   }
   return { ok: true, numbers };
+}
+
+const [OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, COMMA, QUOTE, BACKSLASH, MINUS, PLUS, DOT] = [
+  ...'{}[],"\\-+.',
+].map((c) => c.charCodeAt(0)) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+const [DIGIT_0, DIGIT_9, LOWER_E, UPPER_E] = [...'09eE'].map((c) => c.charCodeAt(0)) as [
+  number,
+  number,
+  number,
+  number,
+];
+
+/** A character that continues a JSON number: a digit, `.`, `e`, `E`, `+`, `-`. */
+function numberPart(c: number): boolean {
+  return (
+    (c >= DIGIT_0 && c <= DIGIT_9) || c === DOT || c === LOWER_E || c === UPPER_E || c === PLUS || c === MINUS
+  );
 }
 
 /** The first string or member name PostgreSQL could not store as sent, with where it is. */

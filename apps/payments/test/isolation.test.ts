@@ -16,6 +16,8 @@ describe('simulate-concurrent flooded by one caller', () => {
       API_KEYS: 'key-alice:alice,key-mallory:mallory',
       RATE_LIMIT_GLOBAL: '40',
       RATE_LIMIT_USER: '100000',
+      // One aligned window for the whole test: the sliding estimate is then the exact count.
+      RATE_LIMIT_USER_WINDOW_S: '86400',
       RATE_LIMIT_BURST_RATE: '100000',
       RATE_LIMIT_BURST_CAPACITY: '100000',
       RATE_LIMIT_PAYMENTS: '100000',
