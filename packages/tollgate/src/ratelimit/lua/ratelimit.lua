@@ -77,8 +77,9 @@ local out = { now }
 local n = 1
 
 -- Decides checks first..last, appending their verdicts; when `writes` is given, appends
--- (key, state, expiry) for each admitted check. Returns true when an enforcing check denied.
-local function decide(first, last, writes)
+-- (key, state, expiry) for each admitted check after its first `w` values. Returns true when
+-- an enforcing check denied, and the new count of values in `writes`.
+local function decide(first, last, writes, w)
   local blocked = false
   for i = first, last do
     local check = check_at(i)
@@ -90,10 +91,10 @@ local function decide(first, last, writes)
       check[1].evaluate(a, b, c, check[2], check[3], check[4], check[6], now)
     if allowed == 1 then
       if writes then
-        local w = #writes
         writes[w + 1] = key
         writes[w + 2] = struct.pack('<ddd', na, nb, nc)
         writes[w + 3] = math.max(1, reset) + linger
+        w = w + 3
       end
     elseif check[5] then
       blocked = true
@@ -104,13 +105,15 @@ local function decide(first, last, writes)
     out[n + 4] = retry
     n = n + 4
   end
-  return blocked
+  return blocked, w
 end
 
-local function commit(writes)
-  for w = 1, #writes, 3 do
-    state[writes[w]] = writes[w + 1]
-    dirty[writes[w]] = writes[w + 2]
+-- One table reused by every request: a request's writes are kept only if it is admitted.
+local writes = {}
+local function commit(w)
+  for j = 1, w, 3 do
+    state[writes[j]] = writes[j + 1]
+    dirty[writes[j]] = writes[j + 2]
   end
 end
 
@@ -120,8 +123,7 @@ if mode == 4 then
   local step = 0
   for _, request in ipairs(requests) do
     local r, o, kind = request[1], request[2], request[3]
-    local writes = {}
-    local blocked = decide(first, first + r - 1, writes)
+    local blocked, w = decide(first, first + r - 1, writes, 0)
     local found, key, fingerprint, lease_ms, ttl_ms
     if kind ~= 0 then
       step = step + 1
@@ -131,11 +133,13 @@ if mode == 4 then
     end
     if found then
       -- A replay or a conflict: operation checks are only peeked.
-      decide(first + r, first + r + o - 1, nil)
-    elseif decide(first + r, first + r + o - 1, writes) then
-      blocked = true
+      decide(first + r, first + r + o - 1, nil, 0)
+    else
+      local refused
+      refused, w = decide(first + r, first + r + o - 1, writes, w)
+      blocked = blocked or refused
     end
-    if not blocked then commit(writes) end
+    if not blocked then commit(w) end
     if kind ~= 0 then
       key_steps.finish(steps, kind, key, found, blocked, fingerprint, tonumber(lease_ms), tonumber(ttl_ms))
     end
@@ -157,8 +161,12 @@ else
         end
       end
     else
-      local writes = mode == 1 and {} or nil
-      if not decide(first, last, writes) and writes then commit(writes) end
+      if mode == 1 then
+        local blocked, w = decide(first, last, writes, 0)
+        if not blocked then commit(w) end
+      else
+        decide(first, last, nil, 0)
+      end
     end
     first = last + 1
   end
@@ -168,7 +176,7 @@ for key, expiry in pairs(dirty) do
   if expiry == -1 then
     redis.call('SET', key, state[key], 'KEEPTTL')
   else
-    redis.call('SET', key, state[key], 'PX', expiry)
+    redis.call('PSETEX', key, expiry, state[key])
   end
 end
 return out
