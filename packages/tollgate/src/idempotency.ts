@@ -56,4 +56,11 @@ export type {
   IdempotencyStore,
 } from './idempotency/store.ts';
 export { MemoryIdempotencyStore } from './idempotency/stores/memory.ts';
+export {
+  type CachedCompletion,
+  MemoryReplayCache,
+  type MemoryReplayCacheOptions,
+  type ReplayCache,
+} from './idempotency/stores/replay-cache.ts';
+export { TieredIdempotencyStore, type TieredIdempotencyStoreOptions } from './idempotency/stores/tiered.ts';
 export { Sweeper, type SweepOptions, sweepExpired } from './idempotency/sweeper.ts';

@@ -7,6 +7,7 @@ export {
   type RedisAdmissionStoreOptions,
 } from './admission/redis.ts';
 export { RedisIdempotencyStore, type RedisIdempotencyStoreOptions } from './idempotency/stores/redis.ts';
+export { RedisReplayCache, type RedisReplayCacheOptions } from './idempotency/stores/replay-cache.ts';
 export { TieredIdempotencyStore, type TieredIdempotencyStoreOptions } from './idempotency/stores/tiered.ts';
 export {
   RedisRateLimitStore,

@@ -13,11 +13,11 @@ export function admissionResult(request: AdmissionRequest, admission: Admission)
   const peeked = admission.key?.status === 'found';
   const policies: PolicyResult[] = [];
   let retryAfterSeconds = 0;
-  const add = (check: Check, verdict: Verdict, consumed: boolean) => {
+  const add = (check: Check, verdict: Verdict, consumed: boolean, decides: boolean) => {
     const { policy } = check;
     const shadow = policy.mode === 'shadow';
     const wait = Math.ceil(verdict.retryAfterMs / 1000);
-    if (!verdict.allowed && !shadow) retryAfterSeconds = Math.max(retryAfterSeconds, wait);
+    if (decides && !verdict.allowed && !shadow) retryAfterSeconds = Math.max(retryAfterSeconds, wait);
     policies.push({
       name: policy.name,
       limit: policy.limit,
@@ -31,10 +31,11 @@ export function admissionResult(request: AdmissionRequest, admission: Admission)
     });
   };
   const { verdicts, allowed } = admission;
-  for (let i = 0; i < requestChecks.length; i++) add(requestChecks[i]!, verdicts[i]!, allowed);
+  for (let i = 0; i < requestChecks.length; i++) add(requestChecks[i]!, verdicts[i]!, allowed, true);
   const at = requestChecks.length;
   for (let i = 0; i < operationChecks.length; i++) {
-    add(operationChecks[i]!, verdicts[at + i]!, allowed && !peeked);
+    // A peeked policy (the key was found) neither refuses nor delays this request.
+    add(operationChecks[i]!, verdicts[at + i]!, allowed && !peeked, !peeked);
   }
   if (allowed) retryAfterSeconds = 0;
   return { allowed, reason: allowed ? 'allowed' : 'limited', retryAfterSeconds, policies };

@@ -1,4 +1,5 @@
 import type { IdempotencyStore } from '../idempotency/store.ts';
+import { TieredIdempotencyStore } from '../idempotency/stores/tiered.ts';
 import type { RateLimitStore } from '../ratelimit/store.ts';
 import { MemoryRateLimitStore } from '../ratelimit/stores/memory.ts';
 import { ComposedAdmissionStore, type RecordLookup } from './composed.ts';
@@ -12,8 +13,10 @@ import type { AdmissionStore } from './store.ts';
  * key left to the truth.
  */
 export function admissionFor(rateLimits: RateLimitStore, keys: IdempotencyStore): AdmissionStore {
-  if (rateLimits instanceof MemoryRateLimitStore && isInProcess(keys)) {
-    return new MemoryAdmissionStore({ rateLimits, keys });
+  if (rateLimits instanceof MemoryRateLimitStore) {
+    // The memory store's records, or a memory replay cache in front of a SQL truth.
+    const inProcess = keys instanceof TieredIdempotencyStore ? keys.cache : keys;
+    if (isInProcess(inProcess)) return new MemoryAdmissionStore({ rateLimits, keys: inProcess });
   }
   return new ComposedAdmissionStore({ rateLimits, ...(canLookUp(keys) && { keys }) });
 }
@@ -22,6 +25,6 @@ function canLookUp(keys: IdempotencyStore): keys is IdempotencyStore & RecordLoo
   return typeof (keys as Partial<RecordLookup>).lookup === 'function';
 }
 
-function isInProcess(keys: IdempotencyStore): keys is IdempotencyStore & InProcessKeys {
+function isInProcess(keys: object): keys is InProcessKeys {
   return typeof (keys as Partial<InProcessKeys>).find === 'function';
 }

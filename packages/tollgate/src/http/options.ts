@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { TollgateError } from '../errors.ts';
 import type { RouteOptions } from '../idempotency/options.ts';
 import type { OutcomePolicy } from '../idempotency/outcome.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
@@ -74,6 +75,18 @@ export interface TollgateRouteOptions {
   readonly cost?: number;
 }
 
+/**
+ * Per-route settings from a policy file (a `PolicyDocument` from `tollgate/policies`): the
+ * adapters take each route's settings from it by its template, and refuse to start when the
+ * file names a route the app never registered.
+ */
+export interface RouteSettingsSource {
+  /** The settings of a registered route (`'POST'`, `'/api/votes'`), or undefined. */
+  routeOptions(method: string, template: string): TollgateRouteOptions | undefined;
+  /** The file's routes that match none of `registered` (`'POST /api/votes'` each). */
+  unmatchedRoutes(registered: Iterable<string>): string[];
+}
+
 /** A pino-compatible logger; tollgate logs decisions with fields, never raw keys. */
 export interface GateLogger {
   info(fields: object, message: string): void;
@@ -86,6 +99,12 @@ export interface TollgateOptions<Req> {
   readonly rateLimitStore?: RateLimitStore;
   /** Where idempotency records live. @default new MemoryIdempotencyStore() */
   readonly idempotencyStore?: IdempotencyStore;
+  /**
+   * A loaded policy file (`loadPolicies` from `tollgate/policies`): every route it names takes
+   * its idempotency and limits from it, under what the route states itself.
+   * @default none
+   */
+  readonly document?: RouteSettingsSource;
   /** Policies every protected route counts (global, per-IP, per-principal). @default [] */
   readonly policies?: readonly HttpPolicyOptions[];
   /**
@@ -152,4 +171,26 @@ export function idempotencySettings(
 /** Whether a policy counts every request or only those that run the handler (see {@link HttpPolicyOptions.counts}). */
 export function countsOf(policy: HttpPolicyOptions): 'requests' | 'operations' {
   return policy.counts ?? (policy.subject?.includes('principal') ? 'operations' : 'requests');
+}
+
+/** A route's own settings over the policy file's (each field the route states wins; policies add up). */
+export function routeSettingsOf(
+  fromFile: TollgateRouteOptions | undefined,
+  own: TollgateRouteOptions | undefined,
+): TollgateRouteOptions | undefined {
+  if (fromFile === undefined) return own;
+  if (own === undefined) return fromFile;
+  return {
+    ...fromFile,
+    ...own,
+    policies: [...(fromFile.policies ?? []), ...(own.policies ?? [])],
+  };
+}
+
+/** The error an adapter fails with when a policy file names routes the app does not have. */
+export function unknownRoutesError(routes: readonly string[]): Error {
+  return new TollgateError(
+    'ERR_POLICY_ROUTES',
+    `the policy file names routes this app does not register: ${routes.join(', ')}. Register them, or remove them from the file.`,
+  );
 }

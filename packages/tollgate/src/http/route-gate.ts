@@ -3,7 +3,7 @@ import { admissionResult, refundedResult, unavailableResult } from '../admission
 import type { Admission, AdmissionRequest, KeyStep } from '../admission/store.ts';
 import type { BeginResult } from '../idempotency/engine.ts';
 import { IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
-import { type FingerprintBody, fingerprint } from '../idempotency/fingerprint.ts';
+import { type FingerprintBody, tryFingerprint } from '../idempotency/fingerprint.ts';
 import type { CapturedResponse, ReplayedResponse } from '../idempotency/replay.ts';
 import { scopeHash } from '../idempotency/scope.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
@@ -222,16 +222,15 @@ export class RouteGate<Req> {
       return this.problem(exchange, problem(kind, parsed.error.message));
     }
     const { method, path: route } = exchange;
-    let print: string;
-    try {
-      print = fingerprint(
-        { method, route, body: fingerprintBody(request.body) },
-        { exclude: settings.exclude },
-      );
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : 'The request body cannot be fingerprinted.';
-      return this.problem(exchange, problem(problems['invalid-body'], detail));
+    const printed = tryFingerprint(
+      { method, route, body: fingerprintBody(request.body) },
+      { exclude: settings.exclude },
+    );
+    if (!printed.ok) {
+      const { code, message, pointer } = printed.error;
+      return this.problem(exchange, problem(problems['invalid-body'], message, { code, pointer }));
     }
+    const print = printed.fingerprint;
     // A generated key is the request itself: identical requests of one principal share it.
     const key = parsed.ok ? parsed.key : createHash('sha256').update(print).digest('base64url');
     const scope = scopeHash({ principal: exchange.principal ?? '', method, route }, key);

@@ -2,7 +2,13 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { asBuffer, BodyCapture } from '../capture.ts';
 import { Exchange } from '../exchange.ts';
 import { Gate } from '../gate.ts';
-import type { GateLogger, TollgateOptions, TollgateRouteOptions } from '../options.ts';
+import {
+  type GateLogger,
+  routeSettingsOf,
+  type TollgateOptions,
+  type TollgateRouteOptions,
+  unknownRoutesError,
+} from '../options.ts';
 import type { HttpAnswer } from '../problem.ts';
 import type { RouteGate } from '../route-gate.ts';
 
@@ -12,15 +18,27 @@ export interface ExpressTollgateOptions extends TollgateOptions<Request> {
   readonly logger?: GateLogger;
 }
 
-/** Makes the middleware of one route from its settings (the same as Fastify's `config.tollgate`). */
-export type TollgateMiddleware = (route?: TollgateRouteOptions) => RequestHandler;
+/**
+ * Makes the middleware of one route: from its settings (the same as Fastify's
+ * `config.tollgate`), from the policy file's row for `'METHOD /template'`, or both.
+ */
+export interface TollgateMiddleware {
+  (route?: TollgateRouteOptions): RequestHandler;
+  (route: string, own?: TollgateRouteOptions): RequestHandler;
+  /**
+   * Throws when the policy file names a route no `gate('METHOD /template')` was made for.
+   * Call it once every route is registered.
+   */
+  verify(): void;
+}
 
 /**
  * tollgate for Express: create it once with stores and defaults, then put `gate(settings)` in
  * each route, after body parsing. Per request it asks `principal` (your authentication), then
  * decides the request in one admission — every limit and the idempotency key together — and
  * captures what the handler writes (`res.json`, `res.send`, `res.write`/`res.end`, piped
- * streams) to complete the claim before the response ends.
+ * streams) to complete the claim before the response ends. With a policy `document`,
+ * `gate('POST /api/votes')` takes the route's settings from the file.
  *
  * @example
  * const gate = tollgate({ principal: (req) => req.get('x-account') });
@@ -28,8 +46,18 @@ export type TollgateMiddleware = (route?: TollgateRouteOptions) => RequestHandle
  */
 export function tollgate(options: ExpressTollgateOptions = {}): TollgateMiddleware {
   const gate = new Gate<Request>(options, options.logger);
-  return (route = {}) => {
-    const routeGate = gate.route(route);
+  const named = new Set<string>();
+  const middleware = (route?: TollgateRouteOptions | string, own?: TollgateRouteOptions): RequestHandler => {
+    let settings = typeof route === 'string' ? own : route;
+    if (typeof route === 'string') {
+      named.add(route);
+      const space = route.indexOf(' ');
+      settings = routeSettingsOf(
+        options.document?.routeOptions(route.slice(0, space), route.slice(space + 1)),
+        own,
+      );
+    }
+    const routeGate = gate.route(settings);
     return (req, res, next) => {
       // The route template, so `/payments/1` and `/payments/2` share a route's counters and scope.
       const path = req.baseUrl + (typeof req.route?.path === 'string' ? req.route.path : req.path);
@@ -41,6 +69,12 @@ export function tollgate(options: ExpressTollgateOptions = {}): TollgateMiddlewa
       }, next as NextFunction);
     };
   };
+  return Object.assign(middleware as TollgateMiddleware, {
+    verify() {
+      const unknown = options.document?.unmatchedRoutes(named) ?? [];
+      if (unknown.length > 0) throw unknownRoutesError(unknown);
+    },
+  });
 }
 
 async function run(

@@ -11,7 +11,12 @@ import fp from 'fastify-plugin';
 import { asBuffer, BodyCapture } from '../capture.ts';
 import { Exchange } from '../exchange.ts';
 import { Gate } from '../gate.ts';
-import type { TollgateOptions, TollgateRouteOptions } from '../options.ts';
+import {
+  routeSettingsOf,
+  type TollgateOptions,
+  type TollgateRouteOptions,
+  unknownRoutesError,
+} from '../options.ts';
 import type { HttpAnswer } from '../problem.ts';
 import type { RouteGate } from '../route-gate.ts';
 
@@ -41,11 +46,24 @@ const plugin: FastifyPluginCallback<FastifyTollgateOptions> = (fastify, options,
   const gate = new Gate<FastifyRequest>(options, fastify.log);
   const everyRoute = (options.global ?? true) && (options.policies?.length ?? 0) > 0;
   if (!fastify.hasRequestDecorator('tollgate')) fastify.decorateRequest('tollgate', null);
+  const registered = new Set<string>();
   fastify.addHook('onRoute', (route) => {
-    const config = route.config?.tollgate;
-    if (config === false || (config === undefined && !everyRoute)) return;
+    const own = route.config?.tollgate;
+    if (own === false) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) registered.add(`${method} ${route.url}`);
+    const method = methods.find((one) => one !== 'HEAD') ?? methods[0]!;
+    const config = routeSettingsOf(options.document?.routeOptions(method, route.url), own);
+    if (config === undefined && !everyRoute) return;
     protect(route, gate, gate.route(config));
   });
+  if (options.document) {
+    const document = options.document;
+    fastify.addHook('onReady', async () => {
+      const unknown = document.unmatchedRoutes(registered);
+      if (unknown.length > 0) throw unknownRoutesError(unknown);
+    });
+  }
   done();
 };
 

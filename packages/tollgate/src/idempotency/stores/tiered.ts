@@ -1,9 +1,7 @@
-import { Deadline } from '../../deadline.ts';
 import type { RedisClient } from '../../redis/script.ts';
-import { type Checkpoint, RecordState, type RecordView, type StoredResponse } from '../record.ts';
+import type { Checkpoint, RecordView } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
-import { CoalescedGet } from './coalesced-get.ts';
-import { completedFromBytes, completedToBytes } from './response-codec.ts';
+import { completedView, RedisReplayCache, type ReplayCache } from './replay-cache.ts';
 
 /** A truth that can be bound to the caller's transaction (the SQL stores). */
 export interface TransactionalStore<Tx> extends IdempotencyStore {
@@ -14,17 +12,21 @@ export interface TransactionalStore<Tx> extends IdempotencyStore {
 export interface TieredIdempotencyStoreOptions {
   /** The store that decides every claim: PostgreSQL (or PGlite). */
   readonly truth: IdempotencyStore;
-  /** Where completed responses are cached for replay. */
-  readonly redis: RedisClient;
   /**
-   * Prepended to every cache key.
+   * Where completed responses are cached for replay: a {@link RedisReplayCache} (several
+   * processes), or a {@link MemoryReplayCache} (one process, e.g. in front of PGlite).
+   * Give this, or `redis`.
+   */
+  readonly cache?: ReplayCache;
+  /** Shorthand for `cache: new RedisReplayCache({ redis, prefix, timeoutMs: redisTimeoutMs })`. */
+  readonly redis?: RedisClient;
+  /**
+   * Prepended to every Redis cache key (with `redis`).
    * @default 'tollgate:idem-replay:'
    */
   readonly prefix?: string;
   /**
-   * How long a replay waits for Redis before asking the truth instead, in ms (the wait ends
-   * between this and twice this). A slow or dead Redis costs a request at most that, never a
-   * hung request.
+   * How long a replay waits for Redis before asking the truth instead, in ms (with `redis`).
    * @default 50
    */
   readonly redisTimeoutMs?: number;
@@ -39,46 +41,48 @@ export interface TieredIdempotencyStoreOptions {
 }
 
 /**
- * PostgreSQL decides, Redis remembers answers. Every claim, fence check and completion goes to
- * the truth; a completed response is copied to Redis once the truth has it (or, with
- * `cacheOnComplete: false`, when the first replay reads it committed), so a
- * replay costs one Redis read (concurrent replays share one `MGET`). Redis holds nothing but completed responses: when it fails,
- * times out or comes back empty, requests fall through to the truth, and no answer from Redis
- * can ever grant a claim — losing it never allows a second effect. Misses refill the cache.
+ * The truth decides, a cache remembers answers. Every claim, fence check and completion goes
+ * to the truth (PostgreSQL, PGlite); a completed response is copied to the cache once the
+ * truth has it (or, for a store bound to a transaction, once it has committed: see
+ * {@link committed}; else when the first replay reads it), so a replay costs one cache read
+ * (concurrent Redis replays share one `MGET`; a memory cache is read in the admission's own
+ * step). The cache holds nothing but completed responses: when it fails, times out or comes
+ * back empty, requests fall through to the truth, and no answer from it can ever grant a
+ * claim — losing it never allows a second effect. Misses refill the cache.
  */
 export class TieredIdempotencyStore implements IdempotencyStore {
+  /** Where completed responses are kept for replay. */
+  readonly cache: ReplayCache;
   private readonly truth: IdempotencyStore;
-  private readonly redis: RedisClient;
-  private readonly prefix: string;
-  private readonly deadline: Deadline;
-  private readonly reads: CoalescedGet;
   private readonly cacheOnComplete: boolean;
   /** Completions not cached yet (see {@link committed}). */
   private readonly uncached: Completion[] = [];
 
   constructor(
-    private readonly options: TieredIdempotencyStoreOptions,
+    options: TieredIdempotencyStoreOptions,
     /** Set on a store bound by {@link within}: the store outside the transaction. */
     readonly home?: TieredIdempotencyStore,
   ) {
     this.truth = options.truth;
-    this.redis = options.redis;
-    this.prefix = options.prefix ?? 'tollgate:idem-replay:';
-    this.deadline = new Deadline(options.redisTimeoutMs ?? 50);
-    this.reads = new CoalescedGet(options.redis);
     this.cacheOnComplete = options.cacheOnComplete ?? true;
+    if (options.cache) this.cache = options.cache;
+    else if (options.redis) {
+      this.cache = new RedisReplayCache({
+        redis: options.redis,
+        ...(options.prefix !== undefined && { prefix: options.prefix }),
+        ...(options.redisTimeoutMs !== undefined && { timeoutMs: options.redisTimeoutMs }),
+      });
+    } else throw new TypeError('TieredIdempotencyStore needs a `cache` (or `redis`)');
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const bytes = await this.deadline.within(this.reads.get(this.prefix + request.scope));
-    const cached = bytes === null ? null : decoded(bytes);
-    if (cached !== null)
-      return { claimed: false, record: completedView(cached.fingerprint, cached.response) };
+    const cached = await this.cache.get(request.scope);
+    if (cached !== null) return { claimed: false, record: completedView(cached) };
     const result = await this.truth.claim(request);
-    if (!result.claimed && result.record.state === RecordState.Completed && result.record.expiresInMs > 0) {
+    if (!result.claimed && result.record.state === 'completed' && result.record.expiresInMs > 0) {
       const { fingerprint, response, expiresInMs } = result.record;
       // Not awaited: refilling the cache must not slow the replay that found it empty.
-      void this.cache(request.scope, fingerprint, response!, expiresInMs);
+      void this.cache.set(request.scope, { fingerprint, response: response! }, expiresInMs);
     }
     return result;
   }
@@ -86,13 +90,15 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   /**
    * This store with its truth bound to `tx` (`truth.within(tx)`), so a claim and its
    * completion commit or roll back with the caller's business write. Completions made through
-   * it are not cached (the transaction may still roll back): the first replay caches them
-   * from the committed record.
+   * it are cached by {@link committed}, once the transaction has committed.
    *
    * @example
-   * await pool.transaction(async (tx) => {
-   *   const begun = await engine.begin(request, { store: tiered.within(tx) });
-   * });
+   * const bound = tiered.within(client);
+   * await client.query('BEGIN');
+   * const begun = await engine.begin(request, { store: bound });
+   * // … the business write, begun.claim.complete(response) …
+   * await client.query('COMMIT');
+   * await bound.committed();
    */
   within<Tx>(tx: Tx): TieredIdempotencyStore {
     const truth = this.truth as Partial<TransactionalStore<Tx>>;
@@ -100,19 +106,25 @@ export class TieredIdempotencyStore implements IdempotencyStore {
       throw new TypeError('within(tx) needs a truth that can be bound to a transaction (a SQL store)');
     }
     return new TieredIdempotencyStore(
-      { ...this.options, truth: truth.within(tx), cacheOnComplete: false },
+      { truth: truth.within(tx), cache: this.cache, cacheOnComplete: false },
       this.home ?? this,
     );
   }
 
   /**
-   * The cached response of `scope` as a completed record, or null: Redis only, never the
-   * truth, so an admission refused by its limits asks nothing of PostgreSQL.
+   * Call once the transaction this store is bound to has committed: caches the responses
+   * completed through it, so their first replays are answered from the cache — without asking
+   * the truth, and without being refused for quota a replay never spends.
    */
+  async committed(): Promise<void> {
+    const done = this.uncached.splice(0);
+    await Promise.all(done.map((c) => this.cache.set(c.scope, c, c.ttlMs)));
+  }
+
+  /** The cached response of `scope` as a completed record, or null; never asks the truth. */
   async lookup(scope: string): Promise<RecordView | null> {
-    const bytes = await this.deadline.within(this.reads.get(this.prefix + scope));
-    const cached = bytes === null ? null : decoded(bytes);
-    return cached === null ? null : completedView(cached.fingerprint, cached.response);
+    const cached = await this.cache.get(scope);
+    return cached === null ? null : completedView(cached);
   }
 
   extend(scope: string, fence: number, leaseMs: number): Promise<FenceResult> {
@@ -125,57 +137,18 @@ export class TieredIdempotencyStore implements IdempotencyStore {
 
   async complete(completion: Completion): Promise<FenceResult> {
     const result = await this.truth.complete(completion);
-    if (result.ok && this.cacheOnComplete) {
-      await this.cache(completion.scope, completion.fingerprint, completion.response, completion.ttlMs);
-    } else if (result.ok) {
-      this.uncached.push(completion);
-    }
+    if (!result.ok) return result;
+    if (this.cacheOnComplete) await this.cache.set(completion.scope, completion, completion.ttlMs);
+    else this.uncached.push(completion);
     return result;
-  }
-
-  /**
-   * Call once the transaction this store is bound to (`within(tx)`) has committed: caches the
-   * responses completed through it, so their first replays are answered from Redis — without
-   * asking the truth, and without being refused for quota a replay never spends.
-   */
-  async committed(): Promise<void> {
-    const done = this.uncached.splice(0);
-    await Promise.all(done.map((c) => this.cache(c.scope, c.fingerprint, c.response, c.ttlMs)));
   }
 
   release(scope: string, fence: number): Promise<FenceResult> {
     return this.truth.release(scope, fence);
   }
 
-  /** Sweeps the truth; Redis expires cached responses itself. */
+  /** Sweeps the truth; caches expire their entries themselves. */
   sweep(limit: number): Promise<number> {
     return this.truth.sweep(limit);
-  }
-
-  /** Best effort: a failed write only means the next replay asks the truth. */
-  private async cache(
-    scope: string,
-    fingerprint: string,
-    response: StoredResponse,
-    ttlMs: number,
-  ): Promise<void> {
-    const value = completedToBytes(fingerprint, response);
-    await this.deadline.within(
-      this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))),
-    );
-  }
-}
-
-/** A cached completion as a record (the cache keeps no lease or expiry: Redis expires it). */
-function completedView(fingerprint: string, response: StoredResponse): RecordView {
-  return { state: RecordState.Completed, fingerprint, leaseRemainingMs: 0, expiresInMs: 1, response };
-}
-
-/** A cached completion, or null when the value is not one (then the truth answers). */
-function decoded(bytes: Buffer): ReturnType<typeof completedFromBytes> | null {
-  try {
-    return completedFromBytes(bytes);
-  } catch {
-    return null;
   }
 }

@@ -1,0 +1,148 @@
+import type { KeyOutcome, KeyStep } from '../../admission/store.ts';
+import { Deadline } from '../../deadline.ts';
+import type { RedisClient } from '../../redis/script.ts';
+import { RecordState, type RecordView, type StoredResponse } from '../record.ts';
+import { CoalescedGet } from './coalesced-get.ts';
+import { completedFromBytes, completedToBytes } from './response-codec.ts';
+
+/** A completed response as a cache keeps it: the fingerprint it answers, and the response. */
+export interface CachedCompletion {
+  readonly fingerprint: string;
+  readonly response: StoredResponse;
+}
+
+/**
+ * Where the tiered store keeps completed responses for fast replays. Best effort on both
+ * sides: a miss or a failure only means the truth is asked; nothing read from a cache can
+ * ever grant a claim.
+ */
+export interface ReplayCache {
+  get(scope: string): Promise<CachedCompletion | null>;
+  set(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void>;
+}
+
+/** A cached completion as the record a claim would be refused on. */
+export function completedView({ fingerprint, response }: CachedCompletion): RecordView {
+  return { state: RecordState.Completed, fingerprint, leaseRemainingMs: 0, expiresInMs: 1, response };
+}
+
+/** Options of {@link RedisReplayCache}. */
+export interface RedisReplayCacheOptions {
+  readonly redis: RedisClient;
+  /** @default 'tollgate:idem-replay:' */
+  readonly prefix?: string;
+  /**
+   * How long a read or write waits for Redis, in ms (the wait ends between this and twice
+   * this): a slow or dead Redis costs a request at most that.
+   * @default 50
+   */
+  readonly timeoutMs?: number;
+}
+
+/** Completed responses in Redis, one string per scope; reads of one tick share one `MGET`. */
+export class RedisReplayCache implements ReplayCache {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  private readonly deadline: Deadline;
+  private readonly reads: CoalescedGet;
+
+  constructor(options: RedisReplayCacheOptions) {
+    this.redis = options.redis;
+    this.prefix = options.prefix ?? 'tollgate:idem-replay:';
+    this.deadline = new Deadline(options.timeoutMs ?? 50);
+    this.reads = new CoalescedGet(options.redis);
+  }
+
+  async get(scope: string): Promise<CachedCompletion | null> {
+    const bytes = await this.deadline.within(this.reads.get(this.prefix + scope));
+    return bytes === null ? null : decoded(bytes);
+  }
+
+  async set(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void> {
+    const value = completedToBytes(completion.fingerprint, completion.response);
+    await this.deadline.within(
+      this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))),
+    );
+  }
+}
+
+/** A cached value as a completion, or null when it is not one (then the truth answers). */
+export function decoded(bytes: Buffer): CachedCompletion | null {
+  try {
+    return completedFromBytes(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Options of {@link MemoryReplayCache}. */
+export interface MemoryReplayCacheOptions {
+  /**
+   * The most response bytes held; past it the oldest entries go first.
+   * @default 67_108_864 (64 MiB)
+   */
+  readonly maxBytes?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+interface Entry extends CachedCompletion {
+  readonly expiresAt: number;
+  readonly bytes: number;
+}
+
+/**
+ * Completed responses in this process's memory, in front of a SQL truth on one machine (the
+ * embedded default: PGlite): replays never touch the database, and an in-process admission
+ * reads the cache in the same synchronous step as the rate limits (`find`).
+ */
+export class MemoryReplayCache implements ReplayCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxBytes: number;
+  private readonly now: () => number;
+  private bytes = 0;
+
+  constructor(options: MemoryReplayCacheOptions = {}) {
+    this.maxBytes = options.maxBytes ?? 67_108_864;
+    this.now = options.now ?? Date.now;
+  }
+
+  async get(scope: string): Promise<CachedCompletion | null> {
+    return this.read(scope);
+  }
+
+  async set(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void> {
+    this.drop(scope);
+    const bytes = completion.response.body.byteLength + 256;
+    if (bytes > this.maxBytes) return;
+    this.entries.set(scope, { ...completion, expiresAt: this.now() + ttlMs, bytes });
+    this.bytes += bytes;
+    for (const [oldest] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.drop(oldest);
+    }
+  }
+
+  /** The admission's synchronous look: `found` for a cached completion, else `unknown`. */
+  find(step: KeyStep): KeyOutcome {
+    const cached = this.read(step.scope);
+    return cached === null ? unknown : { status: 'found', record: completedView(cached) };
+  }
+
+  private read(scope: string): CachedCompletion | null {
+    const entry = this.entries.get(scope);
+    if (entry === undefined) return null;
+    if (entry.expiresAt > this.now()) return entry;
+    this.drop(scope);
+    return null;
+  }
+
+  private drop(scope: string): void {
+    const entry = this.entries.get(scope);
+    if (entry === undefined) return;
+    this.entries.delete(scope);
+    this.bytes -= entry.bytes;
+  }
+}
+
+const unknown: KeyOutcome = { status: 'unknown' };
