@@ -15,6 +15,9 @@ import { parseStrictJson } from './strict-json.ts';
 /** The largest request body accepted (1 MiB: a full batch of 500 events fits); more answers 413. */
 export const BODY_LIMIT = 1_048_576;
 
+/** Refuses bytes that are not UTF-8 instead of replacing them with U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Secrets never written to logs: bearer keys, the Telegram secret, idempotency keys, cookies. */
@@ -58,11 +61,25 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFoundHandler);
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
-    if (text === '') return done(Object.assign(new Error('The JSON body is empty.'), { statusCode: 400 }));
-    const parsed = parseStrictJson(text as string);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, bytes, done) => {
+    const refuse = (statusCode: number, message: string) =>
+      done(Object.assign(new Error(message), { statusCode }));
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset))
+      return refuse(415, `JSON is UTF-8: charset=${charset} is not accepted.`);
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+      return refuse(415, `Content-Encoding ${encoding} is not accepted: send the JSON as it is.`);
+    let text: string;
+    try {
+      text = utf8.decode(bytes as Buffer);
+    } catch {
+      return refuse(400, 'The body is not valid UTF-8.');
+    }
+    if (text === '') return refuse(400, 'The JSON body is empty.');
+    const parsed = parseStrictJson(text);
     if (parsed.ok) return done(null, parsed.value);
-    done(Object.assign(new Error(parsed.reason), { statusCode: 400 }));
+    refuse(400, parsed.reason);
   });
 
   app.addHook('onSend', async (request, reply) => {

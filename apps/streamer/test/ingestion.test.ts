@@ -238,6 +238,39 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
       () => u().submit({ name: 'A', platform: 'kick', channel: 'c', pad: long(1_100_000) }),
       413,
     ],
+    [
+      'bytes that are not UTF-8',
+      () =>
+        fetch(`${service.url}/api/streamers`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer key-u1', 'content-type': 'application/json' },
+          body: Buffer.from([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+        }).then(async (response) => ({
+          status: response.status,
+          headers: response.headers,
+          text: '',
+          json: await response.json(),
+        })),
+      400,
+    ],
+    [
+      'a latin-1 charset',
+      () =>
+        call(service.url, 'POST', '/api/streamers', {
+          headers: { authorization: 'Bearer key-u1', 'content-type': 'application/json; charset=latin1' },
+          raw: '{"name":"A","platform":"kick","channel":"c"}',
+        }),
+      415,
+    ],
+    [
+      'a gzip Content-Encoding',
+      () =>
+        call(service.url, 'POST', '/api/streamers', {
+          headers: { authorization: 'Bearer key-u1', 'content-encoding': 'gzip' },
+          raw: '{"name":"A","platform":"kick","channel":"c"}',
+        }),
+      415,
+    ],
     ['stars as a string', () => u().vote({ streamer_id: 'str_x', stars: '5' }), 400],
     ['stars 0', () => u().vote({ streamer_id: 'str_x', stars: 0 }), 400],
     ['negative stars', () => u().withdraw({ stars: -5, destination: 'ton:a' }), 400],

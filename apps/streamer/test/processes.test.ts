@@ -14,6 +14,7 @@ import {
   paymentUpdate,
   type Reply,
   type ServiceProcess,
+  scratchDir,
   spawnService,
   startService,
   TELEGRAM_SECRET,
@@ -37,6 +38,35 @@ async function untilFinal(send: () => Promise<Reply>): Promise<Reply> {
   }
   throw new Error('still 409 after 100 attempts');
 }
+
+describe('the embedded default across a restart', () => {
+  it('keeps money keys in PGlite: a retry after the restart replays, nothing moves twice', async () => {
+    const dir = scratchDir();
+    try {
+      let service = await startService({ DATA_DIR: dir.path });
+      await fund(service.url, 'u1', 10);
+      const streamer = await newStreamer(service.url, 'u1');
+      const key = newKey();
+      const first = await user(service.url, 'u1').vote({ streamer_id: streamer, stars: 4 }, key);
+      expect(first.status).toBe(201);
+      await service.close();
+      service = await startService({ DATA_DIR: dir.path });
+      try {
+        const again = await user(service.url, 'u1').vote({ streamer_id: streamer, stars: 4 }, key);
+        expect([again.status, again.text, again.headers.get('idempotent-replayed')]).toEqual([
+          201,
+          first.text,
+          'true',
+        ]);
+        expect((await user(service.url, 'u1').wallet()).json.balance).toBe(6);
+      } finally {
+        await service.close();
+      }
+    } finally {
+      dir.dispose();
+    }
+  });
+});
 
 describe('PostgreSQL + Redis across processes', () => {
   let redis: PrivateRedis;
