@@ -5,6 +5,13 @@
 
 export type { InProcessKeys } from './admission/in-process-keys.ts';
 export { MemoryAdmissionStore, type MemoryAdmissionStoreOptions } from './admission/memory.ts';
+export type {
+  Admission,
+  AdmissionRequest,
+  AdmissionStore,
+  KeyOutcome,
+  KeyStep,
+} from './admission/store.ts';
 export { StoreTimeoutError } from './deadline.ts';
 export { TollgateError } from './errors.ts';
 export type { AlgorithmName, Limits, Verdict } from './ratelimit/algorithm.ts';
