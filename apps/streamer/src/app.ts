@@ -104,6 +104,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     metrics: metrics.registry,
   });
 
+  const registered: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.push(`${method} ${route.url}`);
+  });
   streamerRoutes(app, services);
   invoiceRoutes(app, services);
   voteRoute(app, services);
@@ -111,5 +115,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   telegramRoute(app, services);
   workerRoutes(app, services);
   operationRoutes(app, services);
+  // A route in the policy file that the service does not have is a typo that would leave a
+  // real route unprotected: refuse to start.
+  const unmatched = services.policies.unmatchedRoutes(registered);
+  if (unmatched.length > 0) {
+    throw new Error(`policies.yaml names routes this service does not have: ${unmatched.join(', ')}`);
+  }
   return app;
 }
