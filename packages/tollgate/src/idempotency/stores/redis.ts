@@ -38,8 +38,8 @@ const done: FenceResult = { ok: true };
  * use the tiered store (PostgreSQL truth, Redis replays).
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
-  private readonly redis: RedisClient;
-  private readonly prefix: string;
+  readonly redis: RedisClient;
+  readonly prefix: string;
 
   constructor(options: RedisIdempotencyStoreOptions) {
     this.redis = options.redis;
