@@ -90,6 +90,20 @@ describe('redis store (single node)', () => {
     expect(rateLimitScript(['gcra']).source).not.toContain("algorithms['token-bucket']");
   });
 
+  it('pins the SHA1 of the scripts it ships: a changed script is a reviewed change', () => {
+    // Servers cache scripts by SHA1, and operators may preload them (SCRIPT LOAD) or allow-list
+    // them: update these only on purpose, with the Lua change that moved them.
+    expect({
+      consume: rateLimitScript([...algorithmNames]).sha,
+      admit: rateLimitScript([...algorithmNames], true).sha,
+      gcraOnly: rateLimitScript(['gcra']).sha,
+    }).toEqual({
+      consume: '5abe3b25128ae21a58e07413a4421052d2bf8d49',
+      admit: '8e68336356a84e8e1539e9ee8df3249e2b5cca09',
+      gcraOnly: 'c03f08312f90b68ede3c40f6a63fd506c99e58c0',
+    });
+  });
+
   it('falls back to EVAL when the server has lost its script cache (NOSCRIPT)', async () => {
     const server = await PrivateRedis.start();
     const client = new Redis(server.url);

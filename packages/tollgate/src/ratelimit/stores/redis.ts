@@ -51,6 +51,8 @@ type Kind = Mode | 'admit';
 interface Queued {
   readonly decision: Decision | AdmissionDecision;
   readonly size: number;
+  /** Answer `{ now, verdicts }` rather than the verdicts alone. */
+  readonly timed: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -97,8 +99,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.cluster = 'nodes' in redis && typeof redis.nodes === 'function';
   }
 
-  async consume(checks: readonly Check[]): Promise<Verdict[]> {
-    return (await this.consumeTimed(checks)).verdicts;
+  consume(checks: readonly Check[]): Promise<Verdict[]> {
+    // The hot path on a single node: one queued step, no wrapper.
+    if (!this.cluster) return this.verdicts('consume', checks);
+    return this.consumeTimed(checks).then(({ verdicts }) => verdicts);
   }
 
   /**
@@ -147,6 +151,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async peek(checks: readonly Check[]): Promise<Verdict[]> {
+    if (!this.cluster) return this.verdicts('peek', checks);
     const groups = this.groups(checks);
     const parts = await Promise.all(
       groups.map(async (group) => (await this.decide('peek', { checks: group })).verdicts),
@@ -174,7 +179,13 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** @internal One script step of checks in one slot, with the script's clock. */
   decide(mode: Mode, decision: Decision): Promise<{ now: number; verdicts: Verdict[] }> {
     if (decision.checks.length === 0) return Promise.resolve({ now: 0, verdicts: [] });
-    return this.enqueue(mode, decision, decision.checks.length);
+    return this.enqueue(mode, decision, decision.checks.length, true);
+  }
+
+  /** One script step of checks on a single node, answering only the verdicts. */
+  private verdicts(mode: Mode, checks: readonly Check[]): Promise<Verdict[]> {
+    if (checks.length === 0) return Promise.resolve([]);
+    return this.enqueue(mode, { checks }, checks.length, false);
   }
 
   /** @internal One admission in one script step (its keys must share a slot on a Cluster). */
@@ -183,17 +194,23 @@ export class RedisRateLimitStore implements RateLimitStore {
       'admit',
       decision,
       decision.requestChecks.length + decision.operationChecks.length + 1,
+      false,
     );
   }
 
-  private enqueue<T>(kind: Kind, decision: Decision | AdmissionDecision, size: number): Promise<T> {
+  private enqueue<T>(
+    kind: Kind,
+    decision: Decision | AdmissionDecision,
+    size: number,
+    timed: boolean,
+  ): Promise<T> {
     if (disconnected.has(this.redis.status)) {
       return Promise.reject(
         new StoreUnavailableError('ERR_STORE_UNAVAILABLE', `redis client is ${this.redis.status}`),
       );
     }
     return new Promise((resolve, reject) => {
-      const queued: Queued = { decision, size, resolve: resolve as (value: unknown) => void, reject };
+      const queued: Queued = { decision, size, timed, resolve: resolve as (value: unknown) => void, reject };
       // Keys of different slots cannot share a script on a Cluster.
       if (this.cluster) return void this.send(kind, [queued]);
       this.queues[kind].push(queued);
@@ -249,7 +266,8 @@ export class RedisRateLimitStore implements RateLimitStore {
       const now = reply[0]!;
       let index = 0;
       for (const queued of batch) {
-        queued.resolve({ now, verdicts: kind === 'refund' ? [] : verdictsAt(reply, index, queued.size) });
+        const verdicts = kind === 'refund' ? [] : verdictsAt(reply, index, queued.size);
+        queued.resolve(queued.timed ? { now, verdicts } : verdicts);
         index += queued.size;
       }
     } catch (error) {
