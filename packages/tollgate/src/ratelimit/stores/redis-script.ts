@@ -94,7 +94,7 @@ export function scriptCall(prefix: string, mode: Mode, clock: number, decisions:
     const at = mode === 'refund' && consumedAt !== undefined ? ` ${consumedAt}` : '';
     for (const { subject, policy, cost } of checks) {
       keys.push(counterKey(prefix, policy, subject));
-      args.push(`${policyArgument(policy)} ${cost}${at}`);
+      args.push(at === '' ? checkArgument(policy, cost) : `${policyArgument(policy)} ${cost}${at}`);
       if (!algorithms.includes(policy.algorithm)) algorithms.push(policy.algorithm);
     }
   }
@@ -113,7 +113,7 @@ export function admissionCall(prefix: string, clock: number, decisions: readonly
   const add = (checks: readonly Check[]) => {
     for (const { subject, policy, cost } of checks) {
       keys.push(counterKey(prefix, policy, subject));
-      args.push(`${policyArgument(policy)} ${cost}`);
+      args.push(checkArgument(policy, cost));
       if (!algorithms.includes(policy.algorithm)) algorithms.push(policy.algorithm);
     }
   };
@@ -192,6 +192,18 @@ export function hashTag(subject: string): string {
 const modes = { consume: 1, peek: 2, refund: 3 } as const;
 
 const policyArguments = new WeakMap<Policy, string>();
+const unitArguments = new WeakMap<Policy, string>();
+
+/** A check's argument; the usual cost of 1 is built once per policy (one string less per check). */
+function checkArgument(policy: Policy, cost: number): string {
+  if (cost !== 1) return `${policyArgument(policy)} ${cost}`;
+  let argument = unitArguments.get(policy);
+  if (argument === undefined) {
+    argument = `${policyArgument(policy)} 1`;
+    unitArguments.set(policy, argument);
+  }
+  return argument;
+}
 
 /** "algorithm limit windowMs burst enforce", the part of a check's argument fixed by its policy. */
 function policyArgument(policy: Policy): string {
