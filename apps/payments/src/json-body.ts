@@ -21,6 +21,7 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
  * changes, what the service could not store as sent — each with a problem naming the field:
  * - a `charset` other than UTF-8 (415), bytes that are not UTF-8 (400);
  * - an object with the same member name twice (400; `JSON.parse` keeps the last one);
+ * - nesting deeper than 32 levels (400);
  * - a string or member name holding U+0000 or a lone surrogate (400; PostgreSQL refuses the
  *   first and would turn the second into U+FFFD), and `__proto__` members (400, as Fastify's
  *   parser does).
@@ -77,6 +78,12 @@ function parseBody(request: FastifyRequest, bytes: Buffer): unknown {
   return value;
 }
 
+/**
+ * The deepest nesting accepted (a payment is 2 levels deep): bounds the scanner's pointers
+ * and the string walk's recursion, whatever a 1 MiB body holds.
+ */
+const MAX_DEPTH = 32;
+
 type Scan =
   | { readonly ok: true; readonly numbers: Map<string, string> }
   | { readonly ok: false; readonly field: string; readonly message: string };
@@ -106,6 +113,9 @@ function scanMembers(text: string): Scan {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (stack.length === MAX_DEPTH) {
+        return { ok: false, field: here(), message: `the body nests deeper than ${MAX_DEPTH} levels` };
+      }
       const object = c === OPEN_OBJECT;
       stack.push({
         pointer: here(),
