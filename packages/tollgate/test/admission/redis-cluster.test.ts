@@ -5,6 +5,7 @@ import { RedisAdmissionStore, RedisRateLimitStore } from 'tollgate/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyPrefix, redisClusterNodes, redisUrl } from '../../../../testkit/index.ts';
 import type { Admission, AdmissionRequest } from '../../src/admission/store.ts';
+import { completedToBytes } from '../../src/idempotency/stores/response-codec.ts';
 import { arbitraryPolicy, arbitrarySteps, requestOf, T0 } from '../ratelimit/redis-admission-fixtures.ts';
 
 function summary({ allowed, verdicts, key }: Admission) {
@@ -138,5 +139,39 @@ describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
     const masters = cluster.nodes('master');
     const records = (await Promise.all(masters.map((node) => node.keys(`${prefix}k:*`)))).flat();
     expect(records).toEqual([`${prefix}k:first`]);
+  });
+
+  it('reads a replay-cache entry in its own slot: a hit pays request checks only, a miss pays all', async () => {
+    const prefix = keyPrefix();
+    const rateLimits = new RedisRateLimitStore(cluster, {
+      prefix: `${prefix}rl:`,
+      unsafeTestClock: () => T0,
+    });
+    const store = new RedisAdmissionStore({ rateLimits, keys: { kind: 'cache', prefix: `${prefix}c:` } });
+    const perUser = definePolicy({
+      name: 'per-user',
+      algorithm: 'fixed-window',
+      limit: 10,
+      windowSeconds: 60,
+      subject: ['principal'],
+    });
+    const global = definePolicy({ name: 'global', algorithm: 'fixed-window', limit: 10, windowSeconds: 60 });
+    const request = (scope: string): AdmissionRequest => ({
+      requestChecks: [{ policy: perUser, subject: 'a', cost: 1 }],
+      operationChecks: [{ policy: global, subject: '*', cost: 1 }],
+      key: { scope, fingerprint: 'v1:x', leaseMs: 1000, ttlMs: 1000 },
+    });
+    const response = { status: 200, headers: [] as const, body: Buffer.from('ok'), bodyOmitted: false };
+    await cluster.set(`${prefix}c:hit`, completedToBytes('v1:x', response), 'PX', 60_000);
+    const hit = await store.admit(request('hit'));
+    expect(hit).toMatchObject({
+      allowed: true,
+      key: { status: 'found', record: { state: 'completed', fingerprint: 'v1:x' } },
+    });
+    expect(hit.verdicts.map((v) => v.remaining)).toEqual([9, 9]);
+    const miss = await store.admit(request('miss'));
+    expect(miss).toMatchObject({ allowed: true, key: { status: 'unknown' } });
+    expect(miss.verdicts.map((v) => v.remaining)).toEqual([8, 9]);
+    expect(await cluster.exists(`${prefix}c:miss`)).toBe(0);
   });
 });

@@ -99,7 +99,7 @@ describe('redis store (single node)', () => {
       gcraOnly: rateLimitScript(['gcra']).sha,
     }).toEqual({
       consume: '5abe3b25128ae21a58e07413a4421052d2bf8d49',
-      admit: '8e68336356a84e8e1539e9ee8df3249e2b5cca09',
+      admit: '74a752ed29406c11e59fd4e74e3fc9aafbb15b34',
       gcraOnly: 'c03f08312f90b68ede3c40f6a63fd506c99e58c0',
     });
   });

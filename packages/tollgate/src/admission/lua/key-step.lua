@@ -43,7 +43,9 @@ function key_steps.find(kind, key, fingerprint)
     records[key] = bytes
     return bytes ~= false
   end
-  local r = redis.call('HMGET', key, 'st', 'fp', 'fence', 'lease', 'exp', 'cpn', 'cpd')
+  -- claim.lua's fields, and the response (only a completed record has one): a replay is then
+  -- answered from this one read.
+  local r = redis.call('HMGET', key, 'st', 'fp', 'fence', 'lease', 'exp', 'cpn', 'cpd', 'resp')
   records[key] = r
   return classify(r, fingerprint, clock()) == 'found'
 end
@@ -70,10 +72,10 @@ local function claim(key, r, fingerprint, lease_ms, ttl_ms)
   return { 1, string.format('%d', new_fence), r[6] or false, r[7] or false, 0, 0 }
 end
 
-local function view(key, r)
+local function view(r)
   local now = clock()
   local response = false
-  if r[1] == 'completed' then response = redis.call('HGET', key, 'resp') end
+  if r[1] == 'completed' then response = r[8] end
   return { 0, r[1], r[2], math.max(0, tonumber(r[4]) - now), tonumber(r[5]) - now, response }
 end
 
@@ -84,7 +86,7 @@ function key_steps.finish(steps, kind, key, found, blocked, fingerprint, lease_m
   if kind == 2 then
     if found then answer = { 3, r, redis.call('PTTL', key), 0, 0, 0 } else answer = { 4, 0, 0, 0, 0, 0 } end
   elseif found then
-    answer = view(key, r)
+    answer = view(r)
   elseif kind == 3 then
     answer = { 4, 0, 0, 0, 0, 0 }
   elseif blocked then
