@@ -96,50 +96,34 @@ describe.each(configurations)('the seed limits on %s', (_name, open) => {
     expect((await user(service.url, 'u2').submit()).status).toBe(201);
   });
 
-  it('Per user createInvoice: 3 requests per 5m; a replay with a key costs nothing', async () => {
+  it('Per user createInvoice: 3 requests per 5m, then 429', async () => {
     const u3 = user(service.url, 'u3');
-    const key = newKey();
-    const first = await u3.invoice(10, key);
-    expect(first.status).toBe(201);
-    expect((await u3.invoice(10, key)).headers.get('idempotent-replayed')).toBe('true');
+    expect((await u3.invoice(10)).status).toBe(201);
     expect((await u3.invoice(11)).status).toBe(201);
     expect((await u3.invoice(12)).status).toBe(201);
     expectLimited(await u3.invoice(13), 'invoice', 3);
-    const replay = await u3.invoice(10, key);
-    expect([replay.status, replay.text]).toEqual([201, first.text]);
   });
 
-  it('Per user withdraw: 2 requests per hour; replays pass after the limit', async () => {
+  it('Per user withdraw: 2 requests per hour, then 429', async () => {
     await fundPatiently(service.url, 'u4', 100);
     const u4 = user(service.url, 'u4');
-    const key = newKey();
-    const first = await u4.withdraw({ stars: 1, destination: 'ton:a' }, key);
-    expect(first.status).toBe(201);
+    expect((await u4.withdraw({ stars: 1, destination: 'ton:a' })).status).toBe(201);
     expect((await u4.withdraw({ stars: 1, destination: 'ton:a' })).status).toBe(201);
     expectLimited(await u4.withdraw({ stars: 1, destination: 'ton:a' }), 'withdraw', 2);
-    const replay = await u4.withdraw({ stars: 1, destination: 'ton:a' }, key);
-    expect([replay.status, replay.text, replay.headers.get('idempotent-replayed')]).toEqual([
-      201,
-      first.text,
-      'true',
-    ]);
     expect((await u4.wallet()).json.balance).toBe(98);
   });
 
-  it('Per user per streamer votes: the 31st in a minute is 429 while another streamer passes; replays are free', async () => {
+  it('Per user per streamer votes: the 31st in a minute is 429 while another streamer passes', async () => {
     await fundPatiently(service.url, 'u5', 100);
     const [a, b] = [await newStreamer(service.url, 'u6'), await newStreamer(service.url, 'u6')];
     const u5 = user(service.url, 'u5');
-    const firstKey = newKey();
-    const first = await u5.vote({ streamer_id: a, stars: 1 }, firstKey);
+    const first = await u5.vote({ streamer_id: a, stars: 1 });
     expect(first.status).toBe(201);
     expect(first.headers.get('x-ratelimit-limit')).toBe('30');
     for (let i = 1; i < 30; i++) expect((await u5.vote({ streamer_id: a, stars: 1 })).status).toBe(201);
     expectLimited(await u5.vote({ streamer_id: a, stars: 1 }), 'vote', 30);
     expect((await u5.vote({ streamer_id: b, stars: 1 })).status).toBe(201);
     expect((await user(service.url, 'u7').vote({ streamer_id: a, stars: 1 })).status).toBe(402); // its own counter: no stars, not limited
-    const replay = await u5.vote({ streamer_id: a, stars: 1 }, firstKey);
-    expect([replay.status, replay.text]).toEqual([201, first.text]);
     expect((await u5.wallet()).json.balance).toBe(69);
   });
 
@@ -166,5 +150,43 @@ describe.each(configurations)('the seed limits on %s', (_name, open) => {
     expect(
       (await worker(service.url, 'w2').status({ streamer_id: streamer, status: 'offline' })).status,
     ).toBe(200);
+  });
+
+  // Issue 11: "a retry with the same key … spends none of the route's limit". Fails today where
+  // the admission cannot see the key (a SQL truth, claimed in the handler's transaction): a
+  // refused admission looks only into a Redis replay cache before answering 429.
+  it('replays spend none of the limit, before it is spent and after: createInvoice, withdraw, vote', async () => {
+    await fundPatiently(service.url, 'u9', 100);
+    const streamer = await newStreamer(service.url, 'u8');
+    const u9 = user(service.url, 'u9');
+    const keys = { invoice: newKey(), withdraw: newKey(), vote: newKey() };
+    const firsts = {
+      invoice: await u9.invoice(5, keys.invoice),
+      withdraw: await u9.withdraw({ stars: 1, destination: 'ton:a' }, keys.withdraw),
+      vote: await u9.vote({ streamer_id: streamer, stars: 1 }, keys.vote),
+    };
+    for (const first of Object.values(firsts)) expect(first.status).toBe(201);
+    // Three replays each, then the rest of the limit is still there for new requests.
+    for (let i = 0; i < 3; i++) {
+      expect((await u9.invoice(5, keys.invoice)).headers.get('idempotent-replayed')).toBe('true');
+      expect((await u9.withdraw({ stars: 1, destination: 'ton:a' }, keys.withdraw)).status).toBe(201);
+    }
+    expect((await u9.invoice(6)).status).toBe(201); // the third: one went to fundPatiently
+    expect((await u9.withdraw({ stars: 1, destination: 'ton:a' })).status).toBe(201);
+    const spend = async (send: (i: number) => Promise<{ status: number }>) => {
+      for (let i = 0; i < 40; i++) if ((await send(i)).status === 429) return;
+      throw new Error('no 429 after 40 requests');
+    };
+    await spend((i) => u9.invoice(10 + i)); // distinct requests: distinct generated keys
+    await spend(() => u9.withdraw({ stars: 1, destination: 'ton:a' }));
+    await spend(() => u9.vote({ streamer_id: streamer, stars: 1 }));
+    const replays = {
+      invoice: await u9.invoice(5, keys.invoice),
+      withdraw: await u9.withdraw({ stars: 1, destination: 'ton:a' }, keys.withdraw),
+      vote: await u9.vote({ streamer_id: streamer, stars: 1 }, keys.vote),
+    };
+    for (const name of ['invoice', 'withdraw', 'vote'] as const) {
+      expect([name, replays[name].status, replays[name].text]).toEqual([name, 201, firsts[name].text]);
+    }
   });
 });
