@@ -98,9 +98,9 @@ describe('redis store (single node)', () => {
       admit: rateLimitScript([...algorithmNames], true).sha,
       gcraOnly: rateLimitScript(['gcra']).sha,
     }).toEqual({
-      consume: '5abe3b25128ae21a58e07413a4421052d2bf8d49',
-      admit: '74a752ed29406c11e59fd4e74e3fc9aafbb15b34',
-      gcraOnly: 'c03f08312f90b68ede3c40f6a63fd506c99e58c0',
+      consume: '6fa9ec00bc549b69e1dc1c5eb04033b5368c28b6',
+      admit: 'afeac1cf4b384183e733ca57b1c7e4e0d060430c',
+      gcraOnly: 'dad26a3a82b55a8d2aaaab36d34d23fbdc40a3b2',
     });
   });
 

@@ -40,8 +40,12 @@ local function check_at(i)
   local argument = ARGV[i + 2]
   local check = parsed[argument]
   if not check then
-    local code, limit, window, burst, enforce, cost, at =
-      string.match(argument, '^(%d+) (%d+) (%d+) (%d+) (%d) (%d+) ?(%d*)$')
+    local code, limit, window, burst, enforce, cost, at
+    if mode == 3 then
+      code, limit, window, burst, enforce, cost, at = string.match(argument, '^(%d+) (%d+) (%d+) (%d+) (%d) (%d+) ?(%d*)$')
+    else
+      code, limit, window, burst, enforce, cost = string.match(argument, '^(%d+) (%d+) (%d+) (%d+) (%d) (%d+)$')
+    end
     check = { algorithms[algorithmNames[tonumber(code)]], tonumber(limit), tonumber(window), tonumber(burst),
       enforce == '1', tonumber(cost), tonumber(at) }
     parsed[argument] = check
@@ -49,18 +53,15 @@ local function check_at(i)
   return check
 end
 
-local counters = 0
+-- Modes 1-3 have only counters in KEYS; mode 4 counts its requests' checks first.
+local counters = #KEYS
 local requests = {}
 if mode == 4 then
+  counters = 0
   for r, o, k in string.gmatch(ARGV[2], '(%d+)%.(%d+)%.(%d)') do
     r, o = tonumber(r), tonumber(o)
     requests[#requests + 1] = { r, o, tonumber(k) }
     counters = counters + r + o
-  end
-else
-  for count in string.gmatch(ARGV[2], '%d+') do
-    requests[#requests + 1] = tonumber(count)
-    counters = counters + requests[#requests]
   end
 end
 
@@ -147,8 +148,8 @@ if mode == 4 then
   end
   for i = 1, #steps do out[n + i] = steps[i] end
 else
-  for _, count in ipairs(requests) do
-    local last = first + count - 1
+  for count in string.gmatch(ARGV[2], '%d+') do
+    local last = first + tonumber(count) - 1
     if mode == 3 then
       for i = first, last do
         local key = KEYS[i]
