@@ -7,6 +7,7 @@ import { keyPrefix, redisClusterNodes, redisUrl } from '../../../../testkit/inde
 import type { Admission, AdmissionRequest } from '../../src/admission/store.ts';
 import { completedToBytes } from '../../src/idempotency/stores/response-codec.ts';
 import { arbitraryPolicy, arbitrarySteps, requestOf, T0 } from '../ratelimit/redis-admission-fixtures.ts';
+import { assertPromiseKept } from '../ratelimit/store-properties.ts';
 
 function summary({ allowed, verdicts, key }: Admission) {
   if (key === undefined) return { allowed, verdicts, key: 'none' };
@@ -64,6 +65,64 @@ describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
             return out;
           };
           expect(await run(cluster)).toEqual(await run(single));
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('keeps every promise when admissions of one tick race across slots: limits, one claim per key, none on refusal (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbitraryPolicy('per-user', ['principal']),
+        arbitraryPolicy('op', ['principal']),
+        arbitraryPolicy('global', []),
+        arbitrarySteps,
+        async (perUser, operation, global, steps) => {
+          let now = T0;
+          const { store } = open(cluster, () => now);
+          const decided: { at: number; admission: Admission; scope: number | null; principal: number }[] = [];
+          for (let i = 0; i < steps.length; ) {
+            let end = i + 1;
+            while (end < steps.length && steps[end]!.together) end++;
+            now += steps[i]!.gapMs;
+            const at = now;
+            const group = steps.slice(i, end).map(async (step) => {
+              const request = requestOf(step, perUser, operation, 's');
+              const admission = await store.admit({
+                ...request,
+                operationChecks: [...request.operationChecks, { policy: global, subject: '*', cost: 1 }],
+              });
+              return { at, admission, scope: step.scope, principal: step.principal };
+            });
+            for (const result of await Promise.all(group)) decided.push(result);
+            i = end;
+          }
+          const claims = decided.filter((d) => d.admission.key?.status === 'claimed').map((d) => d.scope);
+          expect(new Set(claims).size).toBe(claims.length);
+          for (const { admission } of decided) {
+            if (!admission.allowed) expect(admission.key?.status ?? 'found').toBe('found');
+          }
+          const paid = decided.filter((d) => d.admission.allowed);
+          const ran = paid.filter((d) => d.admission.key?.status !== 'found');
+          if (global.mode === 'enforce')
+            assertPromiseKept(
+              global,
+              ran.map(({ at }) => ({ at, cost: 1 })),
+            );
+          for (let p = 0; p < 3; p++) {
+            const mine = (d: (typeof decided)[number]) => d.principal === p;
+            if (perUser.mode === 'enforce')
+              assertPromiseKept(
+                perUser,
+                paid.filter(mine).map(({ at }) => ({ at, cost: 1 })),
+              );
+            if (operation.mode === 'enforce')
+              assertPromiseKept(
+                operation,
+                ran.filter(mine).map(({ at }) => ({ at, cost: 1 })),
+              );
+          }
         },
       ),
       { numRuns: 15 },
