@@ -3,13 +3,17 @@ export type StrictJson =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly reason: string };
 
+/** Containers nested deeper than this are refused (the checks below walk by recursion). */
+export const MAX_JSON_DEPTH = 32;
+
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const forbiddenNames = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * JSON as the service accepts it: valid JSON with no member named twice in one object (which
  * `JSON.parse` silently resolves to the last), no NUL character and no lone surrogate in any
- * string or name (PostgreSQL cannot store either), and no prototype-polluting names.
+ * string or name (PostgreSQL cannot store either), no prototype-polluting names, and no
+ * nesting deeper than {@link MAX_JSON_DEPTH}.
  */
 export function parseStrictJson(text: string): StrictJson {
   let value: unknown;
@@ -18,26 +22,30 @@ export function parseStrictJson(text: string): StrictJson {
   } catch (error) {
     return { ok: false, reason: `The body is not valid JSON: ${(error as Error).message}` };
   }
-  const duplicate = duplicateMember(text);
-  if (duplicate !== undefined)
-    return { ok: false, reason: `The member "${duplicate}" appears twice in one object.` };
+  const structure = scanStructure(text);
+  if (structure === 'too-deep')
+    return { ok: false, reason: `The body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.` };
+  if (structure !== undefined)
+    return { ok: false, reason: `The member "${structure.duplicate}" appears twice in one object.` };
   const bad = badString(value, '');
   if (bad !== undefined) return { ok: false, reason: bad };
   return { ok: true, value };
 }
 
-/** The first name repeated within one object of valid JSON `text`, if any. */
-function duplicateMember(text: string): string | undefined {
+/**
+ * Walks valid JSON `text` without recursion: the first name repeated within one object, or
+ * `too-deep`; undefined when neither.
+ */
+function scanStructure(text: string): { readonly duplicate: string } | 'too-deep' | undefined {
   // One entry per open container: the names seen (objects) or null (arrays).
   const open: (Set<string> | null)[] = [];
   let expectName = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === '{') {
-      open.push(new Set());
-      expectName = true;
-    } else if (c === '[') {
-      open.push(null);
+    if (c === '{' || c === '[') {
+      if (open.length === MAX_JSON_DEPTH) return 'too-deep';
+      open.push(c === '{' ? new Set() : null);
+      expectName = c === '{';
     } else if (c === '}' || c === ']') {
       open.pop();
     } else if (c === ',') {
@@ -48,7 +56,7 @@ function duplicateMember(text: string): string | undefined {
       if (expectName) {
         const name = JSON.parse(text.slice(i, end + 1)) as string;
         const names = open.at(-1)!;
-        if (names.has(name)) return name;
+        if (names.has(name)) return { duplicate: name };
         names.add(name);
         expectName = false;
       }

@@ -271,6 +271,15 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
         }),
       415,
     ],
+    [
+      'event data nested 100,000 deep',
+      () =>
+        call(service.url, 'POST', '/internal/worker/events', {
+          headers: { authorization: 'Bearer wkey-w4', 'x-idempotency-key': newKey() },
+          raw: `{"events":[{"streamer_id":"str_x","external_id":"e","type":"x","occurred_at":"2026-01-01T00:00:00Z","data":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}]}`,
+        }),
+      400,
+    ],
     ['stars as a string', () => u().vote({ streamer_id: 'str_x', stars: '5' }), 400],
     ['stars 0', () => u().vote({ streamer_id: 'str_x', stars: 0 }), 400],
     ['negative stars', () => u().withdraw({ stars: -5, destination: 'ton:a' }), 400],

@@ -36,7 +36,7 @@ async function untilFinal(send: () => Promise<Reply>): Promise<Reply> {
     if (answer.status !== 409) return answer;
     await sleep(20 + Math.random() * 30);
   }
-  throw new Error('still 409 after 100 attempts');
+  throw new Error(`still 409 after 100 attempts: ${(await send()).text}`);
 }
 
 describe('the embedded default across a restart', () => {

@@ -68,6 +68,16 @@ describe('parseStrictJson', () => {
     expect(parseStrictJson('"\\ud83d\\ude00"')).toEqual({ ok: true, value: '😀' });
   });
 
+  it('refuses nesting deeper than 32 levels without overflowing the stack, and accepts 32', () => {
+    expect(parseStrictJson(`${'['.repeat(32)}${']'.repeat(32)}`).ok).toBe(true);
+    expect(parseStrictJson(`${'['.repeat(33)}${']'.repeat(33)}`)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('deeper'),
+    });
+    expect(parseStrictJson(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`).ok).toBe(false);
+    expect(parseStrictJson(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`).ok).toBe(false);
+  });
+
   it('refuses prototype names and what is not JSON', () => {
     for (const text of [
       '{"__proto__":{"admin":true}}',
