@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { MemoryRateLimitStore, RateLimiter, type RateLimitStore } from 'tollgate';
-import type { Claim, IdempotencyStore } from 'tollgate/idempotency';
-import { RedisRateLimitStore, TieredIdempotencyStore } from 'tollgate/redis';
+import { type Claim, MemoryReplayCache, TieredIdempotencyStore } from 'tollgate/idempotency';
+import { RedisRateLimitStore } from 'tollgate/redis';
 import { ApiKeys } from './auth.ts';
 import type { Config } from './config.ts';
 import type { Database } from './database/database.ts';
@@ -21,7 +21,11 @@ export interface Services {
   readonly processor: Processor;
   readonly metrics: ServiceMetrics;
   readonly rateLimitStore: RateLimitStore;
-  readonly idempotencyStore: IdempotencyStore;
+  /**
+   * The database decides every claim; replays are answered from a cache (Redis, or this
+   * process's memory on the embedded default) without touching it.
+   */
+  readonly idempotencyStore: TieredIdempotencyStore;
   /** Reads every policy for `GET /api/v1/rate-limits` without consuming. */
   readonly limitsView: RateLimiter;
   /** Claims held by requests in flight: released at shutdown if the drain runs out of time. */
@@ -60,15 +64,12 @@ export async function openServices(config: Config): Promise<Services> {
   }
   const prefix = config.REDIS_KEY_PREFIX;
   const rateLimitStore = redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore();
-  const idempotencyStore = redis
-    ? new TieredIdempotencyStore({
-        truth: database.idempotency,
-        redis,
-        prefix: `${prefix}replay:`,
-        // Completions happen inside the phase-3 transaction: cache only what replays find committed.
-        cacheOnComplete: false,
-      })
-    : database.idempotency;
+  // Payments complete inside their phase-3 transaction, through a store bound to it: what they
+  // completed is cached once it has committed (see create-payment.ts).
+  const idempotencyStore = new TieredIdempotencyStore({
+    truth: database.idempotency,
+    ...(redis ? { redis, prefix: `${prefix}replay:` } : { cache: new MemoryReplayCache() }),
+  });
   const { all, payments } = servicePolicies(config);
   return {
     config,

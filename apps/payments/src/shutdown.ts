@@ -25,7 +25,8 @@ export async function shutdown(
   ]);
   const released = [...services.openClaims];
   services.openClaims.clear();
-  await Promise.allSettled(released.map((claim) => claim.release()));
+  // Outside the transaction that claimed them, which has long committed.
+  await Promise.allSettled(released.map((claim) => claim.atHome().release()));
   if (!drained) app.log.warn({ released: released.length }, 'drain timed out; released open claims');
   await services.close();
   app.log.info({ released: released.length }, 'stopped');

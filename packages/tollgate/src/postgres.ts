@@ -6,6 +6,7 @@
 export { type Migration, migrateDatabase, migrations } from './idempotency/migrate.ts';
 export { PGliteIdempotencyStore } from './idempotency/stores/pglite.ts';
 export {
+  type PgQueryable,
   PostgresIdempotencyStore,
   type PostgresIdempotencyStoreOptions,
 } from './idempotency/stores/postgres.ts';

@@ -1,6 +1,6 @@
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { PGliteIdempotencyStore } from 'tollgate/postgres';
-import { type Database, type Sql, type Transaction, TransactionFollowingStore } from './database.ts';
+import type { Database, Sql, Transaction } from './database.ts';
 import { migratePayments } from './migrate.ts';
 
 /**
@@ -10,7 +10,6 @@ import { migratePayments } from './migrate.ts';
 export async function openPGlite(dataDir: string): Promise<Database> {
   const db = await PGlite.create(dataDir);
   const store = new PGliteIdempotencyStore(db);
-  const idempotency = new TransactionFollowingStore(store);
   const sql = (target: PGlite | PGliteTransaction): Sql => ({
     async query<Row>(text: string, params: readonly unknown[] = []) {
       return (await target.query<Row>(text, [...params])).rows;
@@ -19,11 +18,11 @@ export async function openPGlite(dataDir: string): Promise<Database> {
   const database: Database = {
     kind: 'pglite',
     ...sql(db),
-    idempotency,
+    idempotency: store,
     transaction: (work) =>
       db.transaction((tx) => {
-        const bound: Transaction = { ...sql(tx), idempotency: store.within(tx) };
-        return idempotency.within(bound.idempotency, () => work(bound));
+        const bound: Transaction = { ...sql(tx), bind: (tiered) => tiered.within(tx) };
+        return work(bound);
       }),
     async migrate() {
       await store.migrate();

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { PostgresIdempotencyStore } from 'tollgate/postgres';
-import { type Database, type Sql, type Transaction, TransactionFollowingStore } from './database.ts';
+import { type PgQueryable, PostgresIdempotencyStore } from 'tollgate/postgres';
+import type { Database, Sql, Transaction } from './database.ts';
 import { migratePayments } from './migrate.ts';
 import { unavailableOr } from './unavailable.ts';
 
@@ -37,7 +37,6 @@ export function openPostgres(options: PostgresOptions): Database {
   // An idle client that fails (a server restart) must not crash the process.
   pool.on('error', () => undefined);
   const store = new PostgresIdempotencyStore({ pool });
-  const idempotency = new TransactionFollowingStore(store);
   const database: Database = {
     kind: 'postgres',
     async query<Row>(text: string, params: readonly unknown[] = []) {
@@ -47,15 +46,15 @@ export function openPostgres(options: PostgresOptions): Database {
         throw unavailableOr(error);
       }
     },
-    idempotency,
+    idempotency: store,
     async transaction(work) {
       const lazy = new LazyTransaction(pool);
       const bound: Transaction = {
         query: (text, params) => lazy.query(text, params),
-        idempotency: store.within(lazy.asClient()),
+        bind: (tiered) => tiered.within(lazy.connection),
       };
       try {
-        const result = await idempotency.within(bound.idempotency, () => work(bound));
+        const result = await work(bound);
         await lazy.end('COMMIT');
         return result;
       } catch (error) {
@@ -78,6 +77,7 @@ export function openPostgres(options: PostgresOptions): Database {
  */
 class LazyTransaction implements Sql {
   private client: Promise<pg.PoolClient> | undefined;
+  private ended = false;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -89,19 +89,19 @@ class LazyTransaction implements Sql {
     }
   }
 
-  /** This transaction as the `pg` client tollgate's `store.within(client)` takes. */
-  asClient(): pg.ClientBase {
-    const run = async (config: pg.QueryConfig) => {
+  /** This transaction as the connection tollgate's `store.within(connection)` runs on. */
+  readonly connection: PgQueryable = {
+    query: async (config) => {
       try {
         return await (await this.open()).query(config);
       } catch (error) {
         throw unavailableOr(error);
       }
-    };
-    return { query: run } as unknown as pg.ClientBase;
-  }
+    },
+  };
 
   async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    this.ended = true;
     if (this.client === undefined) return;
     const client = await this.client.catch(() => undefined);
     if (client === undefined) return;
@@ -115,6 +115,8 @@ class LazyTransaction implements Sql {
   }
 
   private open(): Promise<pg.PoolClient> {
+    // The connection went back to the pool with COMMIT or ROLLBACK: never write on it again.
+    if (this.ended) return Promise.reject(new Error('this transaction is over'));
     this.client ??= this.pool.connect().then(async (client) => {
       try {
         await client.query('BEGIN');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Claim, JsonValue } from 'tollgate/idempotency';
+import type { Claim, JsonValue, TieredIdempotencyStore } from 'tollgate/idempotency';
 import { appendAudit } from '../audit.ts';
 import type { Transaction } from '../database/database.ts';
 import { servicePolicies } from '../limits.ts';
@@ -59,7 +59,7 @@ type PhaseOne =
  * A processor failure answers 503; the key is released with its checkpoint kept.
  */
 export function createPaymentRoute(app: FastifyInstance, services: Services): void {
-  const { database, processor, openClaims } = services;
+  const { database, processor, openClaims, idempotencyStore } = services;
 
   app.post(
     '/api/v1/payments',
@@ -94,7 +94,7 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
       const body = request.body as PaymentRequest;
       let one: PhaseOne;
       try {
-        one = await database.transaction((tx) => phaseOne(tx, request, principal, body));
+        one = await database.transaction((tx) => phaseOne(tx, idempotencyStore, request, principal, body));
       } catch (error) {
         if (!(error instanceof ClaimLost)) throw error;
         exchange.claim = undefined;
@@ -108,10 +108,7 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
       openClaims.add(claim);
       try {
         let outcome: ChargeOutcome;
-        // The processor may take longer than the lease: renew it meanwhile, so no retry takes
-        // the key over from this request while it is still waiting for the charge.
-        const leaseMs = services.config.IDEMPOTENCY_LEASE_MS;
-        const heartbeat = setInterval(() => void claim.extend(leaseMs).catch(() => undefined), leaseMs / 3);
+        // tollgate keeps the claim's lease alive while the processor works (claim.keepAlive).
         try {
           outcome = await processor.charge({
             idempotencyKey: row.downstream_key,
@@ -138,12 +135,15 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
             retry_after: 1,
             transaction_id: row.transaction_id,
           });
-        } finally {
-          clearInterval(heartbeat);
         }
         let answer: string;
         try {
-          answer = await database.transaction((tx) => phaseThree(tx, request, claim, row, outcome));
+          const settled = await database.transaction((tx) =>
+            phaseThree(tx, idempotencyStore, request, claim, row, outcome),
+          );
+          answer = settled.answer;
+          // Committed: the first replay is answered from the cache, never refused for quota.
+          await settled.store.committed();
         } catch (error) {
           if (!(error instanceof ClaimLost)) throw error;
           exchange.claim = undefined;
@@ -167,11 +167,13 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
 /** Phase 1, in `tx`: claim; then create the pending payment, or find the one a retry resumes. */
 async function phaseOne(
   tx: Transaction,
+  store: TieredIdempotencyStore,
   request: FastifyRequest,
   principal: string,
   body: PaymentRequest,
 ): Promise<PhaseOne> {
-  const begun = await request.tollgate!.begin!();
+  // The claim is this transaction's first statement: it commits with the pending payment.
+  const begun = await request.tollgate!.begin!({ store: tx.bind(store) });
   if (begun.status === 'answered') {
     const { status, headers, body: bytes } = begun.answer;
     return { answered: true, status, headers: { ...headers }, body: Buffer.from(bytes) };
@@ -222,11 +224,13 @@ async function phaseOne(
 /** Phase 3, in `tx`: the outcome, its audit row, and the completed idempotency record. */
 async function phaseThree(
   tx: Transaction,
+  store: TieredIdempotencyStore,
   request: FastifyRequest,
   claim: Claim,
   row: PaymentRow,
   outcome: ChargeOutcome,
-): Promise<string> {
+): Promise<{ answer: string; store: TieredIdempotencyStore }> {
+  const bound = tx.bind(store);
   const declineCode = outcome.outcome === 'declined' ? outcome.declineCode : null;
   const settled =
     (await settlePayment(tx, row.transaction_id, {
@@ -242,13 +246,13 @@ async function phaseThree(
     details: { charge_id: outcome.chargeId, ...(declineCode && { decline_code: declineCode }) },
   });
   const answer = JSON.stringify(toPayment(settled));
-  const done = await claim.complete({
+  const done = await claim.within(bound).complete({
     status: 201,
     headers: { 'content-type': 'application/json; charset=utf-8', location: locationOf(row.transaction_id) },
     body: answer,
   });
   if (!done.ok) throw new ClaimLost();
-  return answer;
+  return { answer, store: bound };
 }
 
 function locationOf(transactionId: string): string {

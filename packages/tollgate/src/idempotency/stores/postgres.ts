@@ -3,10 +3,19 @@ import { migrateDatabase } from '../migrate.ts';
 import { SqlIdempotencyStore } from './sql.ts';
 import type { SqlDatabase, SqlScriptSession } from './sql-session.ts';
 
+/**
+ * What the store needs of a connection to run its statements on: a `pg` client (the caller's
+ * transaction), or anything that runs a `pg` query config on one — e.g. a transaction that
+ * connects only before its first statement.
+ */
+export interface PgQueryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+}
+
 /** Options of {@link PostgresIdempotencyStore}. */
 export interface PostgresIdempotencyStoreOptions {
-  /** A `pg.Pool` (usual), or one client such as the caller's transaction. */
-  readonly pool: pg.Pool | pg.ClientBase;
+  /** A `pg.Pool` (usual), or one connection such as the caller's transaction. */
+  readonly pool: pg.Pool | PgQueryable;
   /**
    * Name the statements so each connection prepares them once. Turn off behind a pooler that
    * cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
@@ -54,19 +63,19 @@ export class PostgresIdempotencyStore extends SqlIdempotencyStore {
    * Runs in READ COMMITTED (PostgreSQL's default). While that transaction is open, others
    * claiming the same key wait for it on the unique scope.
    */
-  within(client: pg.ClientBase): PostgresIdempotencyStore {
+  within(client: PgQueryable): PostgresIdempotencyStore {
     return new PostgresIdempotencyStore({ ...this.options, pool: client }, this.home ?? this);
   }
 }
 
-function pgDatabase(queryable: pg.Pool | pg.ClientBase, prepared: boolean): SqlDatabase {
-  const session = (target: pg.Pool | pg.ClientBase): SqlScriptSession => ({
+function pgDatabase(queryable: pg.Pool | PgQueryable, prepared: boolean): SqlDatabase {
+  const session = (target: pg.Pool | PgQueryable): SqlScriptSession => ({
     async query<Row>(name: string, text: string, values: readonly unknown[]) {
       const config = prepared ? { name, text, values: [...values] } : { text, values: [...values] };
       return (await target.query(config)).rows as Row[];
     },
     async exec(script: string) {
-      await target.query(script);
+      await target.query({ text: script });
     },
   });
   return {
@@ -74,12 +83,12 @@ function pgDatabase(queryable: pg.Pool | pg.ClientBase, prepared: boolean): SqlD
     async transaction(fn) {
       const client = 'totalCount' in queryable ? await queryable.connect() : queryable;
       try {
-        await client.query('BEGIN');
+        await client.query({ text: 'BEGIN' });
         const result = await fn(session(client));
-        await client.query('COMMIT');
+        await client.query({ text: 'COMMIT' });
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query({ text: 'ROLLBACK' }).catch(() => undefined);
         throw error;
       } finally {
         if ('release' in client && typeof client.release === 'function') client.release();
