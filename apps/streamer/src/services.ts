@@ -68,6 +68,12 @@ export async function openServices(config: Config): Promise<Services> {
   }
   const prefix = config.REDIS_KEY_PREFIX;
   const connected = redis;
+  // The Redis-only keys get their own connection: tollgate's one-step Redis admission claims
+  // the keys of a RedisIdempotencyStore sharing the counters' client even on routes whose
+  // handler claims in its own transaction, which would take the money routes' keys out of
+  // PostgreSQL (see the report of issue 11).
+  const keysRedis = redis?.duplicate();
+  keysRedis?.on('error', () => undefined);
   return {
     config,
     database,
@@ -78,8 +84,8 @@ export async function openServices(config: Config): Promise<Services> {
     policies: config.policies,
     metrics: new ServiceMetrics(),
     rateLimitStore: redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore(),
-    idempotencyStore: redis
-      ? new RedisIdempotencyStore({ redis, prefix: `${prefix}idem:` })
+    idempotencyStore: keysRedis
+      ? new RedisIdempotencyStore({ redis: keysRedis, prefix: `${prefix}idem:` })
       : new MemoryIdempotencyStore(),
     effectStore: connected
       ? (tx) =>
@@ -92,6 +98,7 @@ export async function openServices(config: Config): Promise<Services> {
           })
       : (tx) => tx.idempotency,
     async close() {
+      keysRedis?.disconnect();
       redis?.disconnect();
       await database.close();
     },
