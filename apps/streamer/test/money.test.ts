@@ -53,6 +53,7 @@ describe.each(configurations)('money on %s', (_name, open) => {
     await fund(service.url, 'u1', 100);
     const key = newKey();
     const body = { streamer_id: streamer, stars: 25 };
+    const keysBefore = await count('tollgate_idempotency', "state = 'completed'");
     const first = await user(service.url, 'u1').vote(body, key);
     expect(first.status).toBe(201);
     expect(first.json).toMatchObject({ streamer_id: streamer, stars: 25, balance: 75 });
@@ -66,6 +67,8 @@ describe.each(configurations)('money on %s', (_name, open) => {
       ]);
     }
     expect(await count('votes', 'user_id = $1', ['u1'])).toBe(1);
+    // The key lives in the database, committed with the vote: no Redis loss can free it.
+    expect(await count('tollgate_idempotency', "state = 'completed'")).toBe(keysBefore + 1);
     expect(await count('wallet_ledger', "user_id = $1 AND kind = 'vote'", ['u1'])).toBe(1);
     expect(await balanceOf('u1')).toBe(75);
     expect((await user(service.url, 'u1').streamer(streamer)).json.votes).toBe(25);

@@ -9,6 +9,8 @@ export interface Answer {
   readonly status: number;
   readonly body: string;
   readonly contentType: string;
+  /** Runs once the transaction has committed (metrics of what really happened). */
+  readonly committed?: () => void;
 }
 
 /** A JSON answer. */
@@ -21,7 +23,7 @@ export function problem(value: ServiceProblem): Answer {
   return { status: value.status, body: problemBody(value), contentType: PROBLEM_JSON };
 }
 
-/** The claim was taken over (its lease lapsed) or the database saw the key already used. */
+/** The claim was taken over: its lease lapsed and another request holds the key. */
 class KeyTaken extends Error {}
 
 /**
@@ -51,7 +53,12 @@ export async function withKey(
   effect: (tx: Transaction) => Promise<Answer>,
 ): Promise<FastifyReply> {
   const exchange = request.tollgate;
-  type Sent = { status: number; headers: Record<string, string>; body: string | Uint8Array };
+  type Sent = {
+    status: number;
+    headers: Record<string, string>;
+    body: string | Uint8Array;
+    committed?: (() => void) | undefined;
+  };
   let sent: Sent;
   try {
     sent = await services.database.transaction(async (tx): Promise<Sent> => {
@@ -65,12 +72,33 @@ export async function withKey(
         const done = await begun.claim.complete({ status: answer.status, headers, body: answer.body });
         if (!done.ok) throw new KeyTaken();
       }
-      return { status: answer.status, headers: { ...begun?.headers, ...headers }, body: answer.body };
+      return {
+        status: answer.status,
+        headers: { ...begun?.headers, ...headers },
+        body: answer.body,
+        committed: answer.committed,
+      };
     });
   } catch (error) {
     // Rolled back: the claim went with the transaction, so nothing is left to complete.
     if (exchange) exchange.claim = undefined;
-    if (!(error instanceof KeyTaken) && !isUniqueViolation(error)) throw error;
+    if (isUniqueViolation(error)) {
+      // The database has this key's effect but the idempotency store has no record of it (it
+      // expired after its TTL, or was lost): the key is used up, whatever a retry does.
+      return reply
+        .code(422)
+        .type(PROBLEM_JSON)
+        .send(
+          problemBody({
+            slug: 'idempotency-key-used',
+            title: 'Idempotency Key Already Used',
+            status: 422,
+            detail:
+              'This idempotency key already moved money and its answer is no longer stored. Use a new key for a new request.',
+          }),
+        );
+    }
+    if (!(error instanceof KeyTaken)) throw error;
     return reply
       .code(409)
       .header('retry-after', '1')
@@ -80,13 +108,13 @@ export async function withKey(
           slug: 'idempotency-key-in-use',
           title: 'Request In Progress',
           status: 409,
-          detail:
-            'Another request with this idempotency key got there first. Retry after 1 s to get its answer.',
+          detail: 'Another request took this idempotency key over. Retry after 1 s to get its answer.',
           retry_after: 1,
         }),
       );
   }
   if (exchange) exchange.claim = undefined;
+  sent.committed?.();
   return reply.code(sent.status).headers(sent.headers).send(Buffer.from(sent.body));
 }
 

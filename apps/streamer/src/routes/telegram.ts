@@ -73,8 +73,10 @@ export function telegramRoute(app: FastifyInstance, services: Services): void {
           createHash('sha256').update(`telegram\0${invoice.id}`).digest('hex'),
         ]);
         await tx.query(queries.markInvoicePaid, [invoice.id]);
-        services.metrics.stars.inc({ kind: 'credit' }, Number(invoice.stars));
-        return ok();
+        return {
+          ...ok(),
+          committed: () => services.metrics.stars.inc({ kind: 'credit' }, Number(invoice.stars)),
+        };
       });
     },
   );

@@ -39,13 +39,15 @@ export function voteRoute(app: FastifyInstance, services: Services): void {
         if (!debited.ok) return debited.answer;
         await tx.query(queries.addVotes, [body.streamer_id, body.stars]);
         await tx.query(queries.insertVote, [voteId, user, body.streamer_id, body.stars, key]);
-        services.metrics.stars.inc({ kind: 'vote' }, body.stars);
-        return json(201, {
-          vote_id: voteId,
-          streamer_id: body.streamer_id,
-          stars: body.stars,
-          balance: debited.balance,
-        });
+        return {
+          ...json(201, {
+            vote_id: voteId,
+            streamer_id: body.streamer_id,
+            stars: body.stars,
+            balance: debited.balance,
+          }),
+          committed: () => services.metrics.stars.inc({ kind: 'vote' }, body.stars),
+        };
       });
     },
   );

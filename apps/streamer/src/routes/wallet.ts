@@ -66,13 +66,16 @@ export function walletRoutes(app: FastifyInstance, services: Services): void {
           body.destination,
           debited.ledgerId,
         ]);
-        services.metrics.stars.inc({ kind: 'withdrawal' }, body.stars);
-        return json(201, {
+        const answer = {
           withdrawal_id: withdrawalId,
           stars: body.stars,
           status: 'pending',
           balance: debited.balance,
-        });
+        };
+        return {
+          ...json(201, answer),
+          committed: () => services.metrics.stars.inc({ kind: 'withdrawal' }, body.stars),
+        };
       });
     },
   );
