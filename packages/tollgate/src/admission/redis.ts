@@ -59,7 +59,7 @@ export class RedisAdmissionStore implements AdmissionStore {
   async admit(request: AdmissionRequest): Promise<Admission> {
     const { requestChecks, operationChecks, key } = request;
     if (this.rateLimits.cluster) return this.admitAcrossSlots(request);
-    const kind = this.keys?.kind === 'record' ? KeyStepKind.record : KeyStepKind.cache;
+    const kind = this.keys?.kind === 'cache' ? KeyStepKind.cache : recordKind(key);
     const reply = await this.rateLimits.admit(this.decision(request, kind));
     if (key === undefined) return plain(requestChecks, operationChecks, reply.verdicts);
     const outcome = this.keys === undefined ? unknownKey : keyOutcome(reply.key!);
@@ -123,7 +123,8 @@ export class RedisAdmissionStore implements AdmissionStore {
       return admission(requestChecks, operationChecks, [...paid, ...peeked], seen);
     }
     const { verdicts, at } = await this.rateLimits.consumeTimed(all);
-    if (isBlocked(all, verdicts) || !record) {
+    // A handler that claims in its own transaction (`claim: false`) gets the key unclaimed.
+    if (isBlocked(all, verdicts) || !record || key.claim === false) {
       return admission(requestChecks, operationChecks, verdicts, unknownKey);
     }
     const claim = await this.rateLimits.admit({
@@ -141,6 +142,11 @@ export class RedisAdmissionStore implements AdmissionStore {
 }
 
 const unknownKey: KeyOutcome = { status: 'unknown' };
+
+/** A record the script claims, or only looks up when the handler claims it itself (`claim: false`). */
+function recordKind(key: KeyStep | undefined): KeyStepKind {
+  return key?.claim === false ? KeyStepKind.recordLookup : KeyStepKind.record;
+}
 
 /** A key step's reply as an outcome; `null` when a check refused (nothing claimed); `undefined` for a cache entry that does not decode. */
 function keyOutcome(reply: KeyStepReply): KeyOutcome | null | undefined {

@@ -41,30 +41,6 @@ export function admissionResult(request: AdmissionRequest, admission: Admission)
   return { allowed, reason: allowed ? 'allowed' : 'limited', retryAfterSeconds, policies };
 }
 
-/**
- * The result when the store could not be asked: each policy's `onStoreError` decides (open
- * admits, closed refuses); a refusal asks for a retry after one second.
- */
-export function unavailableResult(checks: readonly Check[]): RateLimitResult {
-  let allowed = true;
-  const policies = checks.map(({ policy }): PolicyResult => {
-    const shadow = policy.mode === 'shadow';
-    const admits = shadow || policy.onStoreError === 'open';
-    if (!admits) allowed = false;
-    return {
-      name: policy.name,
-      limit: policy.limit,
-      windowSeconds: policy.windowSeconds,
-      allowed: admits,
-      remaining: admits ? policy.limit : 0,
-      resetSeconds: 0,
-      retryAfterSeconds: admits ? 0 : 1,
-      shadow,
-    };
-  });
-  return { allowed, reason: 'store-unavailable', retryAfterSeconds: allowed ? 0 : 1, policies };
-}
-
 /** `result` after `checks` were given back: their policies report the units as left again. */
 export function refundedResult(result: RateLimitResult, checks: readonly Check[]): RateLimitResult {
   const given = new Map(checks.map((check) => [check.policy.name, check.cost]));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { admissionResult, refundedResult, unavailableResult } from '../admission/result.ts';
+import { admissionResult, refundedResult } from '../admission/result.ts';
 import type { Admission, AdmissionRequest, KeyStep } from '../admission/store.ts';
 import type { BeginResult } from '../idempotency/engine.ts';
 import { IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
@@ -8,7 +8,7 @@ import type { CapturedResponse, ReplayedResponse } from '../idempotency/replay.t
 import { scopeHash } from '../idempotency/scope.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
 import { rateLimitHeaders } from '../ratelimit/headers.ts';
-import type { RateLimitResult } from '../ratelimit/limiter.ts';
+import { type RateLimitResult, storeUnavailable } from '../ratelimit/limiter.ts';
 import { type Policy, type RequestFacts, subjectOf } from '../ratelimit/policy.ts';
 import type { Check } from '../ratelimit/store.ts';
 import type { Exchange, KeyedRequest } from './exchange.ts';
@@ -59,6 +59,8 @@ export interface AdmitRequest {
 export class RouteGate<Req> {
   /** The route has something to decide (adapters skip it otherwise). */
   readonly protects: boolean;
+  /** The route's lease, TTL and wait, with the engine's defaults under them (built once). */
+  private readonly timings: { readonly leaseMs: number; readonly ttlMs: number; readonly waitMs: number };
 
   constructor(
     readonly gate: Gate<Req>,
@@ -68,6 +70,7 @@ export class RouteGate<Req> {
       parts.requestPolicies.length > 0 ||
       parts.operationPolicies.length > 0 ||
       parts.idempotency !== undefined;
+    this.timings = gate.engine.settingsFor(parts.idempotency?.engine);
   }
 
   /** The route holds idempotency claims (adapters capture responses only then). */
@@ -94,7 +97,7 @@ export class RouteGate<Req> {
     if ('status' in keyed) return keyed;
     if (keyed.key === undefined) return this.decide(exchange, { requestChecks, operationChecks });
     exchange.keyed = keyed;
-    const timings = this.gate.engine.settingsFor(settings.engine);
+    const timings = this.timings;
     const key: KeyStep = {
       scope: keyed.scope,
       fingerprint: keyed.fingerprint,
@@ -252,7 +255,7 @@ export class RouteGate<Req> {
       result = admissionResult(request, admission);
     } catch (error) {
       this.storeFault(exchange, 'admission', error);
-      result = unavailableResult([...request.requestChecks, ...request.operationChecks]);
+      result = storeUnavailable([...request.requestChecks, ...request.operationChecks]);
       // The truth still decides the key when the request claims.
       admission = { allowed: result.allowed, verdicts: [], key: request.key && unknownKey };
     }

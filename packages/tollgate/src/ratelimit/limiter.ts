@@ -223,8 +223,12 @@ function summarise(
   return { allowed, reason: allowed ? 'allowed' : 'limited', retryAfterSeconds, policies };
 }
 
-/** Fail-closed denials ask for a retry after one second: the store's state is unknown. */
-function storeUnavailable(checks: readonly Check[]): RateLimitResult {
+/**
+ * The result when the store could not be asked: each policy's `onStoreError` decides (open
+ * admits, closed refuses); a refusal asks for a retry after one second, the store's state
+ * being unknown.
+ */
+export function storeUnavailable(checks: readonly Check[]): RateLimitResult {
   let allowed = true;
   const policies = checks.map(({ policy }): PolicyResult => {
     const shadow = policy.mode === 'shadow';

@@ -3,9 +3,12 @@
  * transaction, through the store it passes) and completes the claim itself.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { tollgate } from 'tollgate/fastify';
 import { MemoryIdempotencyStore } from 'tollgate/idempotency';
+import { RedisIdempotencyStore, RedisRateLimitStore } from 'tollgate/redis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { keyPrefix, redisUrl } from '../../../../testkit/index.ts';
 
 /** A store that counts the claims that reach it. */
 class CountingStore extends MemoryIdempotencyStore {
@@ -90,5 +93,50 @@ describe("Fastify route with idempotency { claim: 'handler' }", () => {
     expect([retry.statusCode, retry.json()]).toEqual([201, { charges: 1, resumed: true }]);
     expect(effects).toEqual(['charge']);
     expect([own.claims, adapterStore.claims]).toEqual([2, 0]);
+  });
+});
+
+describe("{ claim: 'handler' } with counters and keys on one Redis", () => {
+  it('leaves the claim to the store the handler passes, never claiming it in the admission', async () => {
+    const redis = new Redis(redisUrl());
+    const prefix = keyPrefix();
+    const gateStore = new RedisIdempotencyStore({ redis, prefix: `${prefix}idem:` });
+    const own = new CountingStore();
+    const app = Fastify();
+    try {
+      await app.register(tollgate, {
+        rateLimitStore: new RedisRateLimitStore(redis, { prefix: `${prefix}rl:` }),
+        idempotencyStore: gateStore,
+        principal: () => 'acct_1',
+        policies: [
+          { name: 'ops', algorithm: 'fixed-window', limit: 100, windowSeconds: 60, subject: ['principal'] },
+        ],
+      });
+      app.post(
+        '/charges',
+        { config: { tollgate: { idempotency: { mode: 'required', claim: 'handler' } } } },
+        async (request, reply) => {
+          const begun = await request.tollgate!.begin!({ store: own });
+          if (begun.status === 'answered')
+            return reply.code(begun.answer.status).send(Buffer.from(begun.answer.body));
+          await begun.claim.complete({ status: 201, headers: {}, body: 'ok' });
+          request.tollgate!.claim = undefined;
+          return reply.code(201).send('ok');
+        },
+      );
+      const send = () =>
+        app.inject({
+          method: 'POST',
+          url: '/charges',
+          payload: { a: 1 },
+          headers: { 'idempotency-key': key },
+        });
+      expect((await send()).statusCode).toBe(201);
+      expect(own.claims).toBe(1); // the handler's store holds the key…
+      expect(await redis.keys(`${prefix}idem:*`)).toEqual([]); // …and the admission claimed nothing in Redis
+    } finally {
+      await app.close();
+      redis.disconnect();
+    }
   });
 });

@@ -59,13 +59,14 @@ describe.each(['fastify', 'express'] as const)('leases on %s', (framework) => {
     const winner = await leaseApp(options);
     try {
       const headers = { 'x-account': 'acct_stall', 'idempotency-key': randomBytes(16).toString('hex') };
-      // The child runs the effect, then its event loop stands still for 900 ms: no renewal.
+      // The child runs the effect, then its event loop stands still for 2 s: no renewal.
       const stalled = overHttp(url)({
         url: '/charge',
-        headers: { ...headers, 'x-stall-ms': '900' },
+        headers: { ...headers, 'x-stall-ms': '2000' },
         json: { amount: 1 },
       });
-      await sleep(450);
+      for (let i = 0; i < 500 && (await redis.get(`${prefix}effects`)) !== '1'; i++) await sleep(10);
+      await sleep(300); // past the 200 ms lease, which nothing renewed
       const taken = await overHttp(winner.url)({ url: '/charge', headers, json: { amount: 1 } });
       expect([taken.status, JSON.parse(taken.body.toString())]).toEqual([201, { charge: 2 }]);
       const late = await stalled;
