@@ -165,7 +165,8 @@ function factOf(part: SubjectPart, facts: RequestFacts): string | undefined {
   if (part.startsWith('param:')) return facts.params?.[part.slice(6)];
   let value: unknown = facts.body;
   for (const name of part.slice(5).split('.')) {
-    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+    value =
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
   }
   if (typeof value === 'string') return value;
   return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : undefined;
