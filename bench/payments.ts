@@ -1,42 +1,57 @@
 /**
- * npm run bench:payments — the payments service against what it is built from, on one private
- * PostgreSQL and Redis of this run, over loopback:
- * - new-key payment creation (req/s, autocannon, a fresh Idempotency-Key per request) against
- *   a bare `pg` loop running the same three-statement transaction (idempotency row, payment,
- *   audit row) at the same concurrency;
- * - replays of one completed key against a bare Fastify POST answering the same JSON.
- * Servers run in child processes; rounds alternate contenders; figures are medians. Targets:
- * creation ≥ 0.4× the bare transaction, replay ≥ 0.7× bare Fastify. The last line is JSON.
+ * npm run bench:payments — the payments service against what it is built from, over loopback,
+ * in one run (servers in child processes, rounds alternating contenders, medians of the rounds,
+ * p50/p99 of the median round beside every rate):
+ * - the service on PostgreSQL + Redis (private servers of this run) and on its embedded default
+ *   (PGlite in a temp dir + memory limits), each: replays of one completed key, new payments
+ *   (a fresh Idempotency-Key per request), GET of a payment;
+ * - a bare Fastify POST answering a payment-sized JSON, and a bare `pg` loop running the same
+ *   three-statement transaction as phase 1 (idempotency row, payment, audit row);
+ * - the accept test: 200 connections opened at once on the embedded default, each sending new
+ *   payments; the worst time any of them waited for its first response.
+ * Both services log at `warn` (pino at `info` writes a line per request) with limits raised so
+ * they never refuse. Targets (issue 10): PostgreSQL + Redis replays ≥ 0.5× bare Fastify and new
+ * payments ≥ 0.5× the bare transaction; embedded replays ≥ 5,000 req/s, embedded new payments
+ * ≥ 400/s with p99 ≤ 250 ms, no first response later than 1 s. The last line is JSON.
  *
- *   tsx bench/payments.ts [--rounds 3] [--seconds 3] [--connections 16]
+ *   node --conditions=tollgate-source --import tsx bench/payments.ts \
+ *     [--rounds 3] [--seconds 3] [--connections 32] [--accept 200]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { createDatabase, PrivatePostgres } from '../testkit/postgres.ts';
 import { PrivateRedis } from '../testkit/redis.ts';
-import { median, ratio } from './measure.ts';
+import { type Figures, medianFigures, printTable, ratio } from './measure.ts';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '16' },
+    connections: { type: 'string', default: '32' },
+    accept: { type: 'string', default: '200' },
     bare: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
+const acceptConnections = Number(values.accept);
 const body = JSON.stringify({
   amount: 99.99,
   currency: 'USD',
   payment_method: 'credit_card',
   description: 'bench',
 });
+const apiKey = 'bench-key';
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
 
 if (values.bare) {
   // The bare contender: Fastify parsing the same body and answering a payment-sized JSON.
@@ -60,8 +75,16 @@ if (values.bare) {
   await main();
 }
 
+/** A service under test: its URL, a completed key to replay and a payment to read. */
+interface Target {
+  readonly url: string;
+  readonly replayKey: string;
+  readonly paymentPath: string;
+}
+
 async function main() {
   const [postgres, redis] = await Promise.all([PrivatePostgres.start(), PrivateRedis.start()]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-payments-'));
   const children: ChildProcess[] = [];
   const spawn = async (args: string[], script: string, env: Record<string, string> = {}) => {
     const child = fork(script, args, {
@@ -77,27 +100,22 @@ async function main() {
   try {
     const databaseUrl = await createDatabase(postgres.url, 'bench_payments');
     const unlimited = '1000000000';
-    const service = await spawn([], new URL('../apps/payments/src/main.ts', import.meta.url).pathname, {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redis.url,
+    const serviceEnv = {
       PORT: '0',
       LOG_LEVEL: 'warn',
-      API_KEY: 'bench-key',
+      API_KEY: apiKey,
       RATE_LIMIT_GLOBAL: unlimited,
       RATE_LIMIT_USER: unlimited,
       RATE_LIMIT_PAYMENTS: unlimited,
       RATE_LIMIT_BURST_RATE: unlimited,
       RATE_LIMIT_BURST_CAPACITY: unlimited,
-    });
+    };
+    const main = new URL('../apps/payments/src/main.ts', import.meta.url).pathname;
+    const served = await spawn([], main, { ...serviceEnv, DATABASE_URL: databaseUrl, REDIS_URL: redis.url });
+    const embeddedUrl = await spawn([], main, { ...serviceEnv, DATA_DIR: dataDir });
     const bare = await spawn(['--bare'], new URL(import.meta.url).pathname);
-    const headers = { 'content-type': 'application/json', authorization: 'Bearer bench-key' };
-    const replayKey = `bench-replay-${randomUUID()}`;
-    const first = await fetch(`${service}/api/v1/payments`, {
-      method: 'POST',
-      headers: { ...headers, 'idempotency-key': replayKey },
-      body,
-    });
-    if (first.status !== 201) throw new Error(`the service answered ${first.status}: ${await first.text()}`);
+    const server = await prepare(served);
+    const embedded = await prepare(embeddedUrl);
 
     // The bare transaction: the three writes of phase 1, on the same PostgreSQL.
     const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
@@ -124,87 +142,205 @@ async function main() {
       }
     };
 
-    const load = async (url: string, keyed: 'fresh' | 'replay' | 'none') => {
-      const result = await autocannon({
-        url: `${url}/api/v1/payments`,
-        method: 'POST',
-        connections,
-        duration: seconds,
-        headers: keyed === 'replay' ? { ...headers, 'idempotency-key': replayKey } : headers,
-        body,
-        ...(keyed === 'fresh' && {
-          requests: [
-            {
-              setupRequest: (request: autocannon.Request) => ({
-                ...request,
-                headers: { ...request.headers, 'idempotency-key': `bench-${randomUUID()}` },
-              }),
-            },
-          ],
-        }),
-      });
-      const ok = result['2xx'];
-      if (result.non2xx > 0 || result.errors > 0)
-        console.error(`  ${keyed}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      return ok / seconds;
+    const contenders: Record<string, () => Promise<Figures>> = {
+      'postgres+redis: new payment': () => post(server.url, 'fresh', server),
+      'pg: three-statement transaction': () => loop(bareTransaction),
+      'embedded: new payment': () => post(embedded.url, 'fresh', embedded),
+      'postgres+redis: replay': () => post(server.url, 'replay', server),
+      'embedded: replay': () => post(embedded.url, 'replay', embedded),
+      'fastify: bare POST': () => post(bare, 'none', server),
+      'postgres+redis: GET payment': () => read(server),
+      'embedded: GET payment': () => read(embedded),
     };
-    const loop = async () => {
-      const until = performance.now() + seconds * 1000;
-      let done = 0;
-      await Promise.all(
-        Array.from({ length: connections }, async () => {
-          while (performance.now() < until) {
-            await bareTransaction();
-            done++;
-          }
-        }),
-      );
-      return done / seconds;
-    };
-
-    const contenders: Record<string, () => Promise<number>> = {
-      'payments: create (new key)': () => load(service, 'fresh'),
-      'pg: three-statement transaction': loop,
-      'payments: replay': () => load(service, 'replay'),
-      'fastify: bare POST': () => load(bare, 'none'),
-    };
-    const samples: Record<string, number[]> = Object.fromEntries(
+    const samples: Record<string, Figures[]> = Object.fromEntries(
       Object.keys(contenders).map((name) => [name, []]),
     );
     for (const run of Object.values(contenders)) await run(); // warm-up
+    const acceptWorstMs: number[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const [name, run] of Object.entries(contenders)) {
-        const rate = await run();
-        samples[name]!.push(rate);
-        console.log(`round ${r + 1}: ${name.padEnd(34)} ${rate.toFixed(0)} req/s`);
+        const figures = await run();
+        samples[name]!.push(figures);
+        console.log(
+          `round ${r + 1}: ${name.padEnd(34)} ${figures.opsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${figures.p50Ms} ms  p99 ${figures.p99Ms} ms`,
+        );
       }
+      const worst = await acceptTest(embedded.url, acceptConnections);
+      acceptWorstMs.push(worst);
+      console.log(
+        `round ${r + 1}: ${`accept ${acceptConnections} at once (embedded)`.padEnd(34)} worst first response ${worst.toFixed(0)} ms`,
+      );
     }
     await pool.end();
-    const m = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
-    const create = m['payments: create (new key)']!;
-    const transaction = m['pg: three-statement transaction']!;
-    const replay = m['payments: replay']!;
-    const fastify = m['fastify: bare POST']!;
+    const m = Object.fromEntries(Object.entries(samples).map(([name, rows]) => [name, medianFigures(rows)]));
+    printTable(`payments, ${connections} connections, medians of ${rounds} rounds (taken under load)`, m);
+    const f = (name: string) => m[name]!;
+    const acceptWorst = Math.max(...acceptWorstMs);
     const figures = {
       bench: 'payments',
       rounds,
       seconds,
       connections,
-      createPerSecond: Math.round(create),
-      bareTransactionPerSecond: Math.round(transaction),
-      createRatio: ratio(create, transaction),
-      createTarget: 0.4,
-      replayPerSecond: Math.round(replay),
-      bareFastifyPerSecond: Math.round(fastify),
-      replayRatio: ratio(replay, fastify),
-      replayTarget: 0.7,
+      logLevel: 'warn',
+      contenders: m,
+      postgres: {
+        replayRatio: ratio(f('postgres+redis: replay').opsPerSecond, f('fastify: bare POST').opsPerSecond),
+        replayTarget: 0.5,
+        createRatio: ratio(
+          f('postgres+redis: new payment').opsPerSecond,
+          f('pg: three-statement transaction').opsPerSecond,
+        ),
+        createTarget: 0.5,
+      },
+      embedded: {
+        replayPerSecond: f('embedded: replay').opsPerSecond,
+        replayTarget: 5000,
+        createPerSecond: f('embedded: new payment').opsPerSecond,
+        createTarget: 400,
+        createP99Ms: f('embedded: new payment').p99Ms,
+        createP99TargetMs: 250,
+        acceptConnections,
+        acceptWorstFirstResponseMs: Math.round(acceptWorst),
+        acceptTargetMs: 1000,
+      },
     };
+    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(
-      `creation ${figures.createRatio}× the bare transaction (target ≥ 0.4); replay ${figures.replayRatio}× bare Fastify (target ≥ 0.7)`,
+      [
+        `postgres+redis replay ${figures.postgres.replayRatio}× bare Fastify (≥ 0.5: ${met(figures.postgres.replayRatio >= 0.5)})`,
+        `postgres+redis create ${figures.postgres.createRatio}× the bare transaction (≥ 0.5: ${met(figures.postgres.createRatio >= 0.5)})`,
+        `embedded replay ${figures.embedded.replayPerSecond}/s (≥ 5000: ${met(figures.embedded.replayPerSecond >= 5000)})`,
+        `embedded create ${figures.embedded.createPerSecond}/s p99 ${figures.embedded.createP99Ms} ms (≥ 400/s, ≤ 250 ms: ${met(figures.embedded.createPerSecond >= 400 && figures.embedded.createP99Ms <= 250)})`,
+        `embedded accept worst ${figures.embedded.acceptWorstFirstResponseMs} ms (≤ 1000: ${met(acceptWorst <= 1000)})`,
+      ].join('\n'),
     );
     console.log(JSON.stringify(figures));
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all([postgres.dispose(), redis.dispose()]);
+    rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Creates the payment every replay and read of `url` uses. */
+async function prepare(url: string): Promise<Target> {
+  const replayKey = `bench-replay-${randomUUID()}`;
+  const first = await fetch(`${url}/api/v1/payments`, {
+    method: 'POST',
+    headers: { ...headers, 'idempotency-key': replayKey },
+    body,
+  });
+  const text = await first.text();
+  if (first.status !== 201) throw new Error(`${url} answered ${first.status}: ${text}`);
+  const { transaction_id } = JSON.parse(text) as { transaction_id: string };
+  return { url, replayKey, paymentPath: `/api/v1/payments/${transaction_id}` };
+}
+
+function figuresOf(result: autocannon.Result, label: string): Figures {
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0)
+    console.error(
+      `  ${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  return {
+    opsPerSecond: result['2xx'] / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
+}
+
+async function post(url: string, keyed: 'fresh' | 'replay' | 'none', target: Target): Promise<Figures> {
+  const result = await autocannon({
+    url: `${url}/api/v1/payments`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: keyed === 'replay' ? { ...headers, 'idempotency-key': target.replayKey } : headers,
+    body,
+    ...(keyed === 'fresh' && {
+      requests: [
+        {
+          setupRequest: (request: autocannon.Request) => ({
+            ...request,
+            headers: { ...request.headers, 'idempotency-key': `bench-${randomUUID()}` },
+          }),
+        },
+      ],
+    }),
+  });
+  return figuresOf(result, `${url} ${keyed}`);
+}
+
+async function read(target: Target): Promise<Figures> {
+  const result = await autocannon({
+    url: `${target.url}${target.paymentPath}`,
+    connections,
+    duration: seconds,
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+  return figuresOf(result, `${target.url} GET`);
+}
+
+/** `connections` callers running `op` back to back for the round's seconds, each call timed. */
+async function loop(op: () => Promise<void>): Promise<Figures> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const at = performance.now();
+        await op();
+        latencies.push(performance.now() - at);
+      }
+    }),
+  );
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) =>
+    Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2));
+  return { opsPerSecond: latencies.length / elapsedSeconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+/**
+ * `count` connections opened at once, each its own socket sending new payments back to back
+ * for the round's seconds: the worst wait, from opening, for a connection's first response.
+ */
+async function acceptTest(url: string, count: number): Promise<number> {
+  const { hostname, port } = new URL(url);
+  const until = performance.now() + seconds * 1000;
+  const send = (agent: http.Agent) =>
+    new Promise<void>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: hostname,
+          port,
+          path: '/api/v1/payments',
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'idempotency-key': `bench-${randomUUID()}` },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve());
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  const waits = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const opened = performance.now();
+        await send(agent);
+        const firstMs = performance.now() - opened;
+        while (performance.now() < until) await send(agent);
+        return firstMs;
+      } finally {
+        agent.destroy();
+      }
+    }),
+  );
+  return Math.max(...waits);
 }

@@ -1,34 +1,64 @@
-import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { PGliteIdempotencyStore } from 'tollgate/postgres';
-import type { Database, Sql, Transaction } from './database.ts';
+import type { Database, Transaction } from './database.ts';
 import { migratePayments } from './migrate.ts';
+import { PGliteSession } from './pglite-session.ts';
+import { PGliteThread } from './pglite-thread.ts';
+import { TurnQueue } from './turn-queue.ts';
 
 /**
- * The embedded default: PGlite in `dataDir` (durable across restarts), one connection in this
- * process. Transactions take turns on it.
+ * The embedded default: PGlite in `dataDir` (durable across restarts), run by a worker thread
+ * so its work never blocks the event loop (replays, limits and accepts go on while it runs).
+ * PGlite is one connection: transactions take turns on the main thread's queue, their
+ * statements sent as messages between an explicit BEGIN and COMMIT or ROLLBACK.
  */
 export async function openPGlite(dataDir: string): Promise<Database> {
-  const db = await PGlite.create(dataDir);
-  const store = new PGliteIdempotencyStore(db);
-  const sql = (target: PGlite | PGliteTransaction): Sql => ({
-    async query<Row>(text: string, params: readonly unknown[] = []) {
-      return (await target.query<Row>(text, [...params])).rows;
-    },
+  const thread = await PGliteThread.start(dataDir);
+  const queue = new TurnQueue();
+  const outside = new PGliteSession(thread, queue);
+  // The session outside any transaction, with PGlite's `transaction(fn)`: the store runs its
+  // migrations in transactions of the queue.
+  const home = Object.assign(outside, {
+    transaction: <T>(work: (tx: PGliteSession) => Promise<T>) => transaction(work),
   });
+  const store = new PGliteIdempotencyStore(home);
+
+  function transaction<T>(work: (tx: PGliteSession) => Promise<T>): Promise<T> {
+    return queue.exclusive(async () => {
+      await thread.exec('BEGIN');
+      const tx = new PGliteSession(thread, undefined);
+      let result: T;
+      try {
+        result = await work(tx);
+      } catch (error) {
+        // The statement's own failure is the one to report, not a ROLLBACK's on a dead worker.
+        await tx.end(false).catch(() => undefined);
+        throw error;
+      }
+      await tx.end(true);
+      return result;
+    });
+  }
+
   const database: Database = {
     kind: 'pglite',
-    ...sql(db),
+    async query<Row>(text: string, params: readonly unknown[] = []) {
+      return (await outside.query<Row>(text, [...params])).rows;
+    },
     idempotency: store,
     transaction: (work) =>
-      db.transaction((tx) => {
-        const bound: Transaction = { ...sql(tx), bind: (tiered) => tiered.within(tx) };
+      transaction((tx) => {
+        const bound: Transaction = {
+          query: async <Row>(text: string, params: readonly unknown[] = []) =>
+            (await tx.query<Row>(text, [...params])).rows,
+          bind: (tiered) => tiered.within(tx),
+        };
         return work(bound);
       }),
     async migrate() {
       await store.migrate();
       await migratePayments(database);
     },
-    close: () => db.close(),
+    close: () => queue.exclusive(() => thread.close()),
   };
   return database;
 }
