@@ -37,7 +37,9 @@ export class Gate<Req> {
   readonly headerOptions: HeaderOptions;
   readonly engine: IdempotencyEngine;
   readonly rateLimitStore: RateLimitStore;
+  /** The admission of routes whose keys live in the plugin's store. */
   readonly admission: AdmissionStore;
+  private readonly admissions = new Map<IdempotencyStore, AdmissionStore>();
   /** The deadline of every call to a store outside the process. */
   readonly deadline: Deadline;
   private readonly policies: readonly HttpPolicyOptions[];
@@ -60,8 +62,20 @@ export class Gate<Req> {
       ...(outcome && { outcome }),
     });
     this.admission = admissionFor(this.rateLimitStore, idempotencyStore);
+    this.admissions.set(idempotencyStore, this.admission);
     this.deadline = new Deadline(options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
     this.policies = options.policies ?? [];
+  }
+
+  /** The admission of routes whose keys live in `store` (one per store, built once). */
+  admissionOf(store: IdempotencyStore | undefined): AdmissionStore {
+    if (store === undefined) return this.admission;
+    let admission = this.admissions.get(store);
+    if (admission === undefined) {
+      admission = admissionFor(this.rateLimitStore, store);
+      this.admissions.set(store, admission);
+    }
+    return admission;
   }
 
   /** The gate of one route: its policies by what they count, and its idempotency settings, built once. */

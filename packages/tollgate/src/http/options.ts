@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { TollgateError } from '../errors.ts';
+import type { BeginOptions } from '../idempotency/engine.ts';
 import type { RouteOptions } from '../idempotency/options.ts';
 import type { OutcomePolicy } from '../idempotency/outcome.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
@@ -59,6 +60,13 @@ export interface IdempotencyRouteOptions extends RouteOptions {
    * @default 'adapter'
    */
   readonly claim?: 'adapter' | 'handler';
+  /**
+   * Where this route's keys live, when not in the plugin's `idempotencyStore`: e.g. a tiered
+   * store over the database whose transactions the handler claims in, beside Redis-only keys
+   * for other routes. The route's admission reads this store's keys (or replay cache).
+   * @default the plugin's idempotencyStore
+   */
+  readonly store?: IdempotencyStore;
 }
 
 /** What a route states in `config.tollgate` (Fastify) or passes to the middleware (Express). */
@@ -138,7 +146,8 @@ export interface IdempotencySettings {
   readonly exclude: readonly string[];
   readonly key: KeySource;
   readonly claim: 'adapter' | 'handler';
-  readonly engine: RouteOptions;
+  /** The engine's per-call options: timings, and the route's own store if it has one. */
+  readonly engine: BeginOptions;
 }
 
 const defaultKey: KeySource = { header: 'idempotency-key' };
@@ -159,6 +168,7 @@ export function idempotencySettings(
     key: pick('key') ?? defaultKey,
     claim: pick('claim') ?? 'adapter',
     engine: {
+      ...(own.store !== undefined && { store: own.store }),
       leaseMs: pick('leaseMs'),
       ttlMs: pick('ttlMs'),
       maxResponseBytes: pick('maxResponseBytes'),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { admissionResult, refundedResult } from '../admission/result.ts';
-import type { Admission, AdmissionRequest, KeyStep } from '../admission/store.ts';
+import type { Admission, AdmissionRequest, AdmissionStore, KeyStep } from '../admission/store.ts';
 import type { BeginResult } from '../idempotency/engine.ts';
 import { IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
 import { type FingerprintBody, tryFingerprint } from '../idempotency/fingerprint.ts';
@@ -59,6 +59,8 @@ export interface AdmitRequest {
 export class RouteGate<Req> {
   /** The route has something to decide (adapters skip it otherwise). */
   readonly protects: boolean;
+  /** The admission of this route's keys (the plugin's, or that of the route's own store). */
+  private readonly admissions: AdmissionStore;
   /** The route's lease, TTL and wait, with the engine's defaults under them (built once). */
   private readonly timings: { readonly leaseMs: number; readonly ttlMs: number; readonly waitMs: number };
 
@@ -71,6 +73,7 @@ export class RouteGate<Req> {
       parts.operationPolicies.length > 0 ||
       parts.idempotency !== undefined;
     this.timings = gate.engine.settingsFor(parts.idempotency?.engine);
+    this.admissions = gate.admissionOf(parts.idempotency?.engine.store);
   }
 
   /** The route holds idempotency claims (adapters capture responses only then). */
@@ -242,7 +245,7 @@ export class RouteGate<Req> {
 
   /** One admission: records the decision in the exchange; a fault leaves it to each policy. */
   private async admission(exchange: Exchange, request: AdmissionRequest): Promise<Admission> {
-    const store = this.gate.admission;
+    const store = this.admissions;
     let admission: Admission;
     let result: RateLimitResult;
     try {

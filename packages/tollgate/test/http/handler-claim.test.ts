@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { tollgate } from 'tollgate/fastify';
-import { MemoryIdempotencyStore } from 'tollgate/idempotency';
+import { MemoryIdempotencyStore, scopeHash } from 'tollgate/idempotency';
 import { RedisIdempotencyStore, RedisRateLimitStore } from 'tollgate/redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyPrefix, redisUrl } from '../../../../testkit/index.ts';
@@ -140,3 +140,61 @@ describe("{ claim: 'handler' } with counters and keys on one Redis", () => {
     }
   });
 });
+
+describe('a route whose keys live in a store of its own', () => {
+  it('claims, replays and admits against the route’s store, never the plugin’s', async () => {
+    const pluginStore = new CountingStore();
+    const routeStore = new MemoryIdempotencyStore();
+    const app = Fastify();
+    let runs = 0;
+    try {
+      await app.register(tollgate, { idempotencyStore: pluginStore, principal: () => 'acct_1' });
+      app.post(
+        '/charges',
+        {
+          config: {
+            tollgate: {
+              idempotency: { mode: 'required', store: routeStore },
+              policies: [
+                {
+                  name: 'ops',
+                  algorithm: 'fixed-window',
+                  limit: 1,
+                  windowSeconds: 86_400,
+                  subject: ['principal'],
+                },
+              ],
+            },
+          },
+        },
+        async (_request, reply) => reply.code(201).send({ run: ++runs }),
+      );
+      const send = (idempotencyKey: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/charges',
+          payload: { a: 1 },
+          headers: { 'idempotency-key': idempotencyKey },
+        });
+      expect((await send(key)).statusCode).toBe(201);
+      expect((await send('handler-claim-key-0002')).statusCode).toBe(429); // the one operation is spent
+      const replay = await send(key); // …yet the replay is answered from the route's store
+      expect([replay.statusCode, replay.headers['idempotent-replayed'], replay.json()]).toEqual([
+        201,
+        'true',
+        { run: 1 },
+      ]);
+      expect(pluginStore.claims).toBe(0);
+      expect(routeStore.find({ scope: replayScope(), fingerprint: '', leaseMs: 1, ttlMs: 1 }).status).toBe(
+        'found',
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** The scope of `key` for acct_1 on POST /charges. */
+function replayScope(): string {
+  return scopeHash({ principal: 'acct_1', method: 'POST', route: '/charges' }, key);
+}
