@@ -1,9 +1,14 @@
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { MemoryRateLimitStore, type RateLimitStore } from 'tollgate';
-import { type IdempotencyStore, MemoryIdempotencyStore } from 'tollgate/idempotency';
+import {
+  type IdempotencyStore,
+  MemoryIdempotencyStore,
+  MemoryReplayCache,
+  TieredIdempotencyStore,
+} from 'tollgate/idempotency';
 import type { PolicyDocument } from 'tollgate/policies';
-import { RedisIdempotencyStore, RedisRateLimitStore, TieredIdempotencyStore } from 'tollgate/redis';
+import { RedisIdempotencyStore, RedisRateLimitStore } from 'tollgate/redis';
 import {
   BearerKeys,
   DEVELOPMENT_API_KEY,
@@ -12,7 +17,7 @@ import {
   SharedSecret,
 } from './auth.ts';
 import type { Config } from './config.ts';
-import type { Database, Transaction } from './database/database.ts';
+import type { Database } from './database/database.ts';
 import { openPGlite } from './database/pglite.ts';
 import { openPostgres } from './database/postgres.ts';
 import { ServiceMetrics } from './metrics.ts';
@@ -32,11 +37,11 @@ export interface Services {
   /** Where the rows whose Storage is "Redis" keep their keys (memory on the embedded default). */
   readonly idempotencyStore: IdempotencyStore;
   /**
-   * Where the rows that move money or write rows keep their keys: the database inside the
-   * handler's transaction (the key and the effect commit together), with Redis in front for
-   * replays when configured.
+   * Where the rows that move money or write rows keep their keys: the database, claimed inside
+   * the handler's transaction (`tx.bind(effectStore)`: the key and the effect commit together),
+   * with a replay cache in front — Redis when configured, else this process's memory.
    */
-  effectStore(tx: Transaction): IdempotencyStore;
+  readonly effectStore: TieredIdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -67,13 +72,6 @@ export async function openServices(config: Config): Promise<Services> {
     throw error;
   }
   const prefix = config.REDIS_KEY_PREFIX;
-  const connected = redis;
-  // The Redis-only keys get their own connection: tollgate's one-step Redis admission claims
-  // the keys of a RedisIdempotencyStore sharing the counters' client even on routes whose
-  // handler claims in its own transaction, which would take the money routes' keys out of
-  // PostgreSQL (see the report of issue 11).
-  const keysRedis = redis?.duplicate();
-  keysRedis?.on('error', () => undefined);
   return {
     config,
     database,
@@ -84,21 +82,14 @@ export async function openServices(config: Config): Promise<Services> {
     policies: config.policies,
     metrics: new ServiceMetrics(),
     rateLimitStore: redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore(),
-    idempotencyStore: keysRedis
-      ? new RedisIdempotencyStore({ redis: keysRedis, prefix: `${prefix}idem:` })
+    idempotencyStore: redis
+      ? new RedisIdempotencyStore({ redis, prefix: `${prefix}idem:` })
       : new MemoryIdempotencyStore(),
-    effectStore: connected
-      ? (tx) =>
-          new TieredIdempotencyStore({
-            truth: tx.idempotency,
-            redis: connected,
-            prefix: `${prefix}replay:`,
-            // Completions happen inside the handler's transaction: cache only committed answers.
-            cacheOnComplete: false,
-          })
-      : (tx) => tx.idempotency,
+    effectStore: new TieredIdempotencyStore({
+      truth: database.idempotency,
+      ...(redis ? { redis, prefix: `${prefix}replay:` } : { cache: new MemoryReplayCache() }),
+    }),
     async close() {
-      keysRedis?.disconnect();
       redis?.disconnect();
       await database.close();
     },

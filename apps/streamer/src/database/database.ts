@@ -1,4 +1,4 @@
-import type { IdempotencyStore } from 'tollgate/idempotency';
+import type { IdempotencyStore, TieredIdempotencyStore } from 'tollgate/idempotency';
 
 /** One parameterised statement at a time, on the pool or inside a transaction. */
 export interface Sql {
@@ -7,8 +7,8 @@ export interface Sql {
 
 /** An open transaction: its statements, and tollgate's SQL idempotency store bound to it. */
 export interface Transaction extends Sql {
-  /** Claims and completions through it commit or roll back with the transaction. */
-  readonly idempotency: IdempotencyStore;
+  /** `store` bound to this transaction: its claims and completions commit or roll back with it. */
+  bind(store: TieredIdempotencyStore): TieredIdempotencyStore;
 }
 
 /** The service's database: PGlite (embedded) or PostgreSQL (`pg`). */
@@ -16,6 +16,8 @@ export interface Database extends Sql {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** tollgate's SQL store on this database, outside any transaction: the idempotency truth. */
+  readonly idempotency: IdempotencyStore;
   /** Applies tollgate's idempotency migrations and the service's own. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -15,7 +15,8 @@ export async function openPGlite(dataDir: string): Promise<Database> {
   const database: Database = {
     kind: 'pglite',
     ...sql(db),
-    transaction: (work) => db.transaction((tx) => work({ ...sql(tx), idempotency: store.within(tx) })),
+    idempotency: store,
+    transaction: (work) => db.transaction((tx) => work({ ...sql(tx), bind: (tiered) => tiered.within(tx) })),
     async migrate() {
       await store.migrate();
       await migrateStreamer(database);

@@ -14,6 +14,7 @@ export function openPostgres(connectionString: string, poolSize: number): Databa
     async query<Row>(text: string, params: readonly unknown[] = []) {
       return (await pool.query(text, [...params])).rows as Row[];
     },
+    idempotency: store,
     async transaction(work) {
       const client = await pool.connect();
       try {
@@ -21,7 +22,7 @@ export function openPostgres(connectionString: string, poolSize: number): Databa
         const result = await work({
           query: async <Row>(text: string, params: readonly unknown[] = []) =>
             (await client.query(text, [...params])).rows as Row[],
-          idempotency: store.within(client),
+          bind: (tiered) => tiered.within(client),
         });
         await client.query('COMMIT');
         client.release();

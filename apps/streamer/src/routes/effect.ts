@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TieredIdempotencyStore } from 'tollgate/idempotency';
 import type { Transaction } from '../database/database.ts';
 import { PROBLEM_JSON, problemBody, type ServiceProblem } from '../problem.ts';
 import type { Services } from '../services.ts';
@@ -60,9 +61,12 @@ export async function withKey(
     committed?: (() => void) | undefined;
   };
   let sent: Sent;
+  let bound: TieredIdempotencyStore | undefined;
   try {
     sent = await services.database.transaction(async (tx): Promise<Sent> => {
-      const begun = exchange?.begin ? await exchange.begin({ store: services.effectStore(tx) }) : undefined;
+      bound = tx.bind(services.effectStore);
+      // The claim is the transaction's first statement: the key commits with the effect.
+      const begun = exchange?.begin ? await exchange.begin({ store: bound }) : undefined;
       if (begun?.status === 'answered') {
         return { status: begun.answer.status, headers: { ...begun.answer.headers }, body: begun.answer.body };
       }
@@ -114,6 +118,8 @@ export async function withKey(
       );
   }
   if (exchange) exchange.claim = undefined;
+  // Committed: the answer goes to the replay cache, so a retry is answered without the database.
+  await bound?.committed();
   sent.committed?.();
   return reply.code(sent.status).headers(sent.headers).send(Buffer.from(sent.body));
 }

@@ -20,6 +20,8 @@ export function routeConfig(
   const own: IdempotencyRouteOptions = {
     ...idempotency,
     claim: 'handler',
+    // The database holds these keys (its transaction claims them); replays come from its cache.
+    store: services.effectStore,
     leaseMs: services.config.IDEMPOTENCY_LEASE_MS,
   };
   return { tollgate: { ...options, idempotency: own } };
