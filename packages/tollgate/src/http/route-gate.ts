@@ -4,13 +4,14 @@ import type { Admission, AdmissionRequest, AdmissionStore, KeyStep } from '../ad
 import type { BeginResult } from '../idempotency/engine.ts';
 import { IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
 import { type FingerprintBody, tryFingerprint } from '../idempotency/fingerprint.ts';
-import type { CapturedResponse, ReplayedResponse } from '../idempotency/replay.ts';
+import type { CapturedResponse } from '../idempotency/replay.ts';
 import { scopeHash } from '../idempotency/scope.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
 import { rateLimitHeaders } from '../ratelimit/headers.ts';
 import { type RateLimitResult, storeUnavailable } from '../ratelimit/limiter.ts';
 import { type Policy, type RequestFacts, subjectOf } from '../ratelimit/policy.ts';
 import type { Check } from '../ratelimit/store.ts';
+import { inFlightAnswer, limitedAnswer, mismatchAnswer, refusingPolicies, replayAnswer } from './answers.ts';
 import type { Exchange, KeyedRequest } from './exchange.ts';
 import type { Gate } from './gate.ts';
 import { readKey } from './key-source.ts';
@@ -359,40 +360,22 @@ export class RouteGate<Req> {
       { decision: outcome, keyHash: short(exchange.keyed?.scope ?? ''), route: exchange.route },
       `tollgate: idempotency ${outcome}`,
     );
+    const headers = this.headers(exchange);
     switch (begun.status) {
       case 'replay':
-        return this.replay(exchange, begun.response);
+        return replayAnswer(begun.response, headers);
       case 'mismatch':
-        return this.problem(
-          exchange,
-          problem(
-            problems['idempotency-key-mismatch'],
-            'This idempotency key was already used with a different request. Use a new key for a new request.',
-            { status: settings.mismatchStatus },
-          ),
-        );
+        return mismatchAnswer(settings.mismatchStatus, headers);
       case 'in-flight':
-        return this.inFlight(exchange, begun.retryAfter);
+        return inFlightAnswer(begun.retryAfter, headers);
     }
-  }
-
-  private inFlight(exchange: Exchange, retryAfter: number): HttpAnswer {
-    return this.problem(
-      exchange,
-      problem(
-        problems['idempotency-key-in-use'],
-        `A request with this idempotency key is still running. Retry after ${retryAfter} s.`,
-        { retry_after: retryAfter },
-      ),
-      { 'retry-after': String(retryAfter) },
-    );
   }
 
   /** For a stale owner: the key's stored answer, 409 while another claimant runs, or its own if the key came free. */
   private async winnersAnswer(exchange: Exchange, own: CapturedResponse): Promise<HttpAnswer | undefined> {
     const keyed = exchange.keyed;
     const settings = this.parts.idempotency;
-    if (keyed?.key === undefined || settings === undefined) return this.inFlight(exchange, 1);
+    if (keyed?.key === undefined || settings === undefined) return inFlightAnswer(1, this.headers(exchange));
     const { method, path: route } = exchange;
     try {
       const begun = await this.gate.engine.begin(
@@ -408,40 +391,24 @@ export class RouteGate<Req> {
       if (begun.status !== 'new') return this.answered(exchange, settings, begun);
       // The winner gave the key back: this response is the key's answer after all.
       const done = await begun.claim.complete(own);
-      return done.ok ? undefined : this.inFlight(exchange, 1);
+      return done.ok ? undefined : inFlightAnswer(1, this.headers(exchange));
     } catch (error) {
       this.storeFault(exchange, 'idempotency', error);
-      return this.inFlight(exchange, 1);
+      return inFlightAnswer(1, this.headers(exchange));
     }
-  }
-
-  private replay(exchange: Exchange, response: ReplayedResponse): HttpAnswer {
-    const headers: Record<string, string> = this.headers(exchange);
-    for (const [name, value] of response.headers) {
-      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-    }
-    return { status: response.status, headers, body: response.body };
   }
 
   private limited(exchange: Exchange): HttpAnswer {
     const result = exchange.limits!;
-    const policies = result.policies.filter((policy) => !policy.allowed && !policy.shadow).map((p) => p.name);
-    const unavailable = result.reason === 'store-unavailable';
     exchange.log?.info(
       {
-        decision: unavailable ? 'store-unavailable' : 'limited',
-        policy: policies.join(','),
+        decision: result.reason === 'store-unavailable' ? 'store-unavailable' : 'limited',
+        policy: refusingPolicies(result).join(','),
         route: exchange.route,
       },
       'tollgate: request rejected by rate limit',
     );
-    const names = policies.map((name) => `"${name}"`).join(', ');
-    const wait = result.retryAfterSeconds;
-    const kind = unavailable ? problems['rate-limit-unavailable'] : problems['rate-limited'];
-    const detail = unavailable
-      ? `The rate-limit store could not be reached and ${names} admit nothing without it. Retry after ${wait} s.`
-      : `Rate limit exceeded: ${names}. Retry after ${wait} s.`;
-    return this.problem(exchange, problem(kind, detail, { policies, retry_after: wait }));
+    return limitedAnswer(result, this.headers(exchange));
   }
 
   private problem(exchange: Exchange, document: Problem, extra: Record<string, string> = {}): HttpAnswer {
