@@ -1,3 +1,4 @@
+import type { AuditAction } from './audit.ts';
 import type { Sql } from './database/database.ts';
 import { minorDigits, toAmount } from './money.ts';
 import type { Payment } from './schemas.ts';
@@ -37,7 +38,11 @@ export function downstreamKey(transactionId: string): string {
   return `payments:${transactionId}`;
 }
 
-export async function insertPayment(sql: Sql, payment: NewPayment): Promise<PaymentRow> {
+/**
+ * Phase 1: creates the pending payment and appends its `payment.created` audit row (amount,
+ * currency, downstream key), in one statement.
+ */
+export async function insertPayment(sql: Sql, payment: NewPayment, requestId: string): Promise<PaymentRow> {
   const [row] = await sql.query<PaymentRow>(queries.insertPayment, [
     payment.transactionId,
     payment.principal,
@@ -48,6 +53,7 @@ export async function insertPayment(sql: Sql, payment: NewPayment): Promise<Paym
     JSON.stringify(payment.metadata),
     downstreamKey(payment.transactionId),
     minorDigits(payment.currency),
+    requestId,
   ]);
   return row!;
 }
@@ -73,6 +79,40 @@ export async function settlePayment(
     outcome.status,
     outcome.chargeId,
     outcome.declineCode,
+  ]);
+  return row;
+}
+
+/** The outcome of a charge as phase 3 records it, with the audit row that goes with it. */
+export interface Settlement {
+  readonly status: 'succeeded' | 'declined';
+  readonly chargeId: string;
+  readonly declineCode: string | null;
+  readonly principal: string;
+  readonly requestId: string;
+  readonly action: AuditAction;
+  readonly details: Record<string, unknown>;
+}
+
+/**
+ * Phase 3 in one statement: records the outcome on the payment if it is still pending, appends
+ * the audit row either way, and answers the payment as it now stands (undefined only if the
+ * principal has no such payment).
+ */
+export async function settleAudited(
+  sql: Sql,
+  transactionId: string,
+  settlement: Settlement,
+): Promise<PaymentRow | undefined> {
+  const [row] = await sql.query<PaymentRow>(queries.settleAudited, [
+    transactionId,
+    settlement.status,
+    settlement.chargeId,
+    settlement.declineCode,
+    settlement.principal,
+    settlement.requestId,
+    settlement.action,
+    JSON.stringify(settlement.details),
   ]);
   return row;
 }

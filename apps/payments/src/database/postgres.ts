@@ -1,8 +1,23 @@
 import pg from 'pg';
 import { type PgQueryable, PostgresIdempotencyStore } from 'tollgate/postgres';
+import { queries } from '../sql/queries.ts';
 import type { Database, Sql, Transaction } from './database.ts';
 import { migratePayments } from './migrate.ts';
 import { unavailableOr } from './unavailable.ts';
+
+/**
+ * The service's own statements by text, each with a name: `pg` prepares a named statement once
+ * per connection and then only binds and executes it (no parse or plan per request).
+ */
+const prepared = new Map<string, string>(
+  Object.entries(queries).map(([name, text]) => [text, `payments_${name}`]),
+);
+
+/** `text` with its parameters, named when it is one of the service's statements. */
+function statement(text: string, params: readonly unknown[]): pg.QueryConfig {
+  const name = prepared.get(text);
+  return name === undefined ? { text, values: [...params] } : { name, text, values: [...params] };
+}
 
 /** How the pool connects and how long anything it does may take (see `config.ts`). */
 export interface PostgresOptions {
@@ -41,7 +56,7 @@ export function openPostgres(options: PostgresOptions): Database {
     kind: 'postgres',
     async query<Row>(text: string, params: readonly unknown[] = []) {
       try {
-        return (await pool.query(text, [...params])).rows as Row[];
+        return (await pool.query(statement(text, params))).rows as Row[];
       } catch (error) {
         throw unavailableOr(error);
       }
@@ -83,7 +98,7 @@ class LazyTransaction implements Sql {
 
   async query<Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> {
     try {
-      return (await (await this.open()).query(text, [...params])).rows as Row[];
+      return (await (await this.open()).query(statement(text, params))).rows as Row[];
     } catch (error) {
       throw unavailableOr(error);
     }

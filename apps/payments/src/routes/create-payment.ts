@@ -5,14 +5,7 @@ import { appendAudit } from '../audit.ts';
 import type { Transaction } from '../database/database.ts';
 import { servicePolicies } from '../limits.ts';
 import type { PaymentOutcome } from '../metrics.ts';
-import {
-  downstreamKey,
-  findPayment,
-  insertPayment,
-  type PaymentRow,
-  settlePayment,
-  toPayment,
-} from '../payments.ts';
+import { findPayment, insertPayment, type PaymentRow, settleAudited, toPayment } from '../payments.ts';
 import { sendProblem } from '../problem.ts';
 import { type ChargeOutcome, ProcessorError } from '../processor.ts';
 import { AuthHeaders, Payment, PaymentRequest, ProblemDocument } from '../schemas.ts';
@@ -196,26 +189,20 @@ async function phaseOne(
     return { answered: false, claim, row, headers };
   }
   const transactionId = `txn_${randomUUID().replaceAll('-', '')}`;
-  const row = await insertPayment(tx, {
-    transactionId,
-    principal,
-    amountMinor: request.amountMinor!,
-    currency: body.currency,
-    paymentMethod: body.payment_method,
-    description: body.description ?? null,
-    metadata: body.metadata ?? {},
-  });
-  await appendAudit(tx, {
-    principal,
-    action: 'payment.created',
-    transactionId,
-    requestId: request.id,
-    details: {
-      amount_minor: row.amount_minor,
-      currency: row.currency,
-      downstream_key: downstreamKey(transactionId),
+  // The pending payment and its `payment.created` audit row: one statement.
+  const row = await insertPayment(
+    tx,
+    {
+      transactionId,
+      principal,
+      amountMinor: request.amountMinor!,
+      currency: body.currency,
+      paymentMethod: body.payment_method,
+      description: body.description ?? null,
+      metadata: body.metadata ?? {},
     },
-  });
+    request.id,
+  );
   const saved = await claim.checkpoint(CREATED, { transaction_id: transactionId });
   if (!saved.ok) throw new ClaimLost();
   return { answered: false, claim, row, headers };
@@ -232,19 +219,16 @@ async function phaseThree(
 ): Promise<{ answer: string; store: TieredIdempotencyStore }> {
   const bound = tx.bind(store);
   const declineCode = outcome.outcome === 'declined' ? outcome.declineCode : null;
-  const settled =
-    (await settlePayment(tx, row.transaction_id, {
-      status: outcome.outcome,
-      chargeId: outcome.chargeId,
-      declineCode,
-    })) ?? (await findPayment(tx, row.transaction_id, row.principal))!;
-  await appendAudit(tx, {
+  // The outcome (if still pending), its audit row and the payment as it stands: one statement.
+  const settled = (await settleAudited(tx, row.transaction_id, {
+    status: outcome.outcome,
+    chargeId: outcome.chargeId,
+    declineCode,
     principal: row.principal,
-    action: outcome.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
-    transactionId: row.transaction_id,
     requestId: request.id,
+    action: outcome.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
     details: { charge_id: outcome.chargeId, ...(declineCode && { decline_code: declineCode }) },
-  });
+  }))!;
   const answer = JSON.stringify(toPayment(settled));
   const done = await claim.within(bound).complete({
     status: 201,

@@ -10,6 +10,7 @@ export const queries = {
   insertPayment: query('insert-payment'),
   findPayment: query('find-payment'),
   settlePayment: query('settle-payment'),
+  settleAudited: query('settle-audited'),
   insertAudit: query('insert-audit'),
   listAudit: query('list-audit'),
   recordCharge: query('record-charge'),
