@@ -119,6 +119,7 @@ async function main() {
 
     // The bare transaction: the three writes of phase 1, on the same PostgreSQL.
     const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+    pool.on('error', () => undefined); // idle clients when the private server stops at the end
     const bareTransaction = async () => {
       const client = await pool.connect();
       try {
@@ -129,7 +130,7 @@ async function main() {
           [`bench-${id}`],
         );
         await client.query(
-          "INSERT INTO payments (transaction_id, principal, status, amount_minor, currency, payment_method, downstream_key) VALUES ($1, 'bench', 'pending', 9999, 'USD', 'credit_card', $2)",
+          "INSERT INTO payments (transaction_id, principal, status, amount_minor, currency, currency_exponent, payment_method, downstream_key) VALUES ($1, 'bench', 'pending', 9999, 'USD', 2, 'credit_card', $2)",
           [`bench_${id}`, `bench:${id}`],
         );
         await client.query(
@@ -137,6 +138,9 @@ async function main() {
           [`bench_${id}`],
         );
         await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
       } finally {
         client.release();
       }
@@ -215,6 +219,9 @@ async function main() {
       ].join('\n'),
     );
     console.log(JSON.stringify(figures));
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
   } finally {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all([postgres.dispose(), redis.dispose()]);
