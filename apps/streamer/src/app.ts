@@ -53,6 +53,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
+    // A URL Fastify cannot decode (a lone surrogate escaped, a bad %-escape) is a problem too.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     // Stars arrive as JSON integers: no coercion of "5", no silently dropped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

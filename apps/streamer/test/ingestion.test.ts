@@ -239,6 +239,17 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
       413,
     ],
     [
+      'a path parameter that is no valid URL escape (a lone surrogate)',
+      () =>
+        call(service.url, 'GET', '/api/streamers/%ED%A0%80', { headers: { authorization: 'Bearer key-u1' } }),
+      400,
+    ],
+    [
+      'a NUL in a path parameter',
+      () => call(service.url, 'GET', '/api/streamers/%00', { headers: { authorization: 'Bearer key-u1' } }),
+      400,
+    ],
+    [
       'bytes that are not UTF-8',
       () =>
         fetch(`${service.url}/api/streamers`, {
