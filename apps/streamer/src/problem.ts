@@ -1,5 +1,22 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_TYPE_BASE } from 'tollgate/fastify';
+import { defineProblems, PROBLEM_TYPE_BASE, type ProblemKind } from 'tollgate/fastify';
+
+/** Every kind of problem the service answers besides tollgate's own (`problems`), declared once. */
+export const serviceProblems = defineProblems({
+  'invalid-request': { status: 400, title: 'Invalid Request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  'insufficient-funds': { status: 402, title: 'Insufficient Funds' },
+  'invoice-not-found': { status: 404, title: 'Invoice Not Found' },
+  'not-found': { status: 404, title: 'Not Found' },
+  'streamer-not-found': { status: 404, title: 'Streamer Not Found' },
+  'payload-too-large': { status: 413, title: 'Payload Too Large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported Media Type' },
+  'idempotency-key-used': { status: 422, title: 'Idempotency Key Already Used' },
+  'payment-mismatch': { status: 422, title: 'Payment Does Not Match Invoice' },
+  'unknown-invoice': { status: 422, title: 'Unknown Invoice' },
+  'unknown-streamer': { status: 422, title: 'Unknown Streamer' },
+  'internal-error': { status: 500, title: 'Internal Server Error' },
+});
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */
 export interface ServiceProblem {
@@ -36,9 +53,9 @@ function pointer(issue: ValidationIssue): string {
   return `${issue.instancePath ?? ''}${missing === undefined ? '' : `/${String(missing)}`}` || '/';
 }
 
-const clientErrors: Record<number, [slug: string, title: string]> = {
-  413: ['payload-too-large', 'Payload Too Large'],
-  415: ['unsupported-media-type', 'Unsupported Media Type'],
+const clientErrors: Record<number, ProblemKind> = {
+  413: serviceProblems['payload-too-large'],
+  415: serviceProblems['unsupported-media-type'],
 };
 
 /**
@@ -53,9 +70,7 @@ export function errorHandler(
   if (error.validation) {
     const where = error.validationContext ?? 'request';
     return sendProblem(reply, {
-      slug: 'invalid-request',
-      title: 'Invalid Request',
-      status: 400,
+      ...serviceProblems['invalid-request'],
       detail: `The ${where} does not match the schema: ${error.message}`,
       errors: (error.validation as ValidationIssue[]).map((issue) => ({
         in: where,
@@ -66,14 +81,12 @@ export function errorHandler(
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const [slug, title] = clientErrors[status] ?? ['invalid-request', 'Invalid Request'];
-    return sendProblem(reply, { slug, title, status, detail: error.message });
+    const kind = clientErrors[status] ?? serviceProblems['invalid-request'];
+    return sendProblem(reply, { ...kind, status, detail: error.message });
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, {
-    slug: 'internal-error',
-    title: 'Internal Server Error',
-    status: 500,
+    ...serviceProblems['internal-error'],
     detail: 'The server failed to answer this request. Retry with the same idempotency key.',
   });
 }
@@ -81,9 +94,7 @@ export function errorHandler(
 /** 404 for a path the service does not have. */
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(reply, {
-    slug: 'not-found',
-    title: 'Not Found',
-    status: 404,
+    ...serviceProblems['not-found'],
     detail: `There is no ${request.method} ${request.url.split('?')[0]}.`,
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { BearerKeys, SharedSecret } from '../auth.ts';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,9 +19,7 @@ export function bearer(keys: BearerKeys, realm: string): onRequestHookHandler {
     }
     reply.header('www-authenticate', `Bearer realm="${realm}"`);
     return sendProblem(reply, {
-      slug: 'unauthorized',
-      title: 'Unauthorized',
-      status: 401,
+      ...serviceProblems['unauthorized'],
       detail: 'Send a valid key as "Authorization: Bearer <key>".',
     });
   };
@@ -42,9 +40,7 @@ export function telegramSecret(secret: SharedSecret): onRequestHookHandler {
       return;
     }
     return sendProblem(reply, {
-      slug: 'unauthorized',
-      title: 'Unauthorized',
-      status: 401,
+      ...serviceProblems['unauthorized'],
       detail: 'X-Telegram-Bot-Api-Secret-Token is missing or is not the secret given to setWebhook.',
     });
   };

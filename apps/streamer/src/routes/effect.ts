@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { problems } from 'tollgate/fastify';
 import type { TieredIdempotencyStore } from 'tollgate/idempotency';
 import type { Transaction } from '../database/database.ts';
-import { PROBLEM_JSON, problemBody, type ServiceProblem } from '../problem.ts';
+import { PROBLEM_JSON, problemBody, type ServiceProblem, serviceProblems } from '../problem.ts';
 import type { Services } from '../services.ts';
 
 /** What an effect answers: stored with the key, then sent. */
@@ -94,9 +95,7 @@ export async function withKey(
         .type(PROBLEM_JSON)
         .send(
           problemBody({
-            slug: 'idempotency-key-used',
-            title: 'Idempotency Key Already Used',
-            status: 422,
+            ...serviceProblems['idempotency-key-used'],
             detail:
               'This idempotency key already moved money and its answer is no longer stored. Use a new key for a new request.',
           }),
@@ -109,9 +108,7 @@ export async function withKey(
       .type(PROBLEM_JSON)
       .send(
         problemBody({
-          slug: 'idempotency-key-in-use',
-          title: 'Request In Progress',
-          status: 409,
+          ...problems['idempotency-key-in-use'],
           detail: 'Another request took this idempotency key over. Retry after 1 s to get its answer.',
           retry_after: 1,
         }),

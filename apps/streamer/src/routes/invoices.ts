@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { InvoiceParams, InvoiceRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
@@ -68,9 +68,7 @@ export function invoiceRoutes(app: FastifyInstance, services: Services): void {
       const [row] = await database.query<InvoiceRow>(queries.findInvoice, [invoice_id, request.principal]);
       if (row === undefined) {
         return sendProblem(reply, {
-          slug: 'invoice-not-found',
-          title: 'Invoice Not Found',
-          status: 404,
+          ...serviceProblems['invoice-not-found'],
           detail: `You have no invoice ${invoice_id}.`,
         });
       }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { IdParams, StreamerRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
@@ -49,9 +49,7 @@ export function streamerRoutes(app: FastifyInstance, services: Services): void {
       const [row] = await database.query<StreamerRow>(queries.findStreamer, [id]);
       if (row === undefined) {
         return sendProblem(reply, {
-          slug: 'streamer-not-found',
-          title: 'Streamer Not Found',
-          status: 404,
+          ...serviceProblems['streamer-not-found'],
           detail: `There is no streamer ${id}.`,
         });
       }

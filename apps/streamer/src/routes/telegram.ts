@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Transaction } from '../database/database.ts';
+import { serviceProblems } from '../problem.ts';
 import { TelegramUpdate } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
@@ -41,17 +42,13 @@ export function telegramRoute(app: FastifyInstance, services: Services): void {
         ]);
         if (invoice === undefined) {
           return problem({
-            slug: 'unknown-invoice',
-            title: 'Unknown Invoice',
-            status: 422,
+            ...serviceProblems['unknown-invoice'],
             detail: 'The invoice_payload matches no invoice of this service; nothing was credited.',
           });
         }
         if (payment.currency !== invoice.currency || payment.total_amount !== Number(invoice.stars)) {
           return problem({
-            slug: 'payment-mismatch',
-            title: 'Payment Does Not Match Invoice',
-            status: 422,
+            ...serviceProblems['payment-mismatch'],
             detail: `The invoice is for ${invoice.stars} ${invoice.currency}; the payment says ${payment.total_amount} ${payment.currency}. Nothing was credited.`,
           });
         }

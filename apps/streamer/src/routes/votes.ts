@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Transaction } from '../database/database.ts';
+import { serviceProblems } from '../problem.ts';
 import { VoteRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
@@ -28,9 +29,7 @@ export function voteRoute(app: FastifyInstance, services: Services): void {
         const known = await tx.query(queries.knownStreamers, [[body.streamer_id]]);
         if (known.length === 0) {
           return problem({
-            slug: 'streamer-not-found',
-            title: 'Streamer Not Found',
-            status: 404,
+            ...serviceProblems['streamer-not-found'],
             detail: `There is no streamer ${body.streamer_id}.`,
           });
         }

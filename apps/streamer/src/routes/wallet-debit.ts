@@ -1,4 +1,5 @@
 import type { Transaction } from '../database/database.ts';
+import { serviceProblems } from '../problem.ts';
 import { queries } from '../sql/queries.ts';
 import { type Answer, newId, problem } from './effect.ts';
 
@@ -22,9 +23,7 @@ export async function debit(
     return {
       ok: false,
       answer: problem({
-        slug: 'insufficient-funds',
-        title: 'Insufficient Funds',
-        status: 402,
+        ...serviceProblems['insufficient-funds'],
         detail: `This needs ${entry.stars} stars; the wallet holds ${balance}.`,
         balance,
         required: entry.stars,

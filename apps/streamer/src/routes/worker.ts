@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Transaction } from '../database/database.ts';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { EventsRequest, MediaRequest, StatusRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
@@ -17,9 +17,7 @@ async function unknownStreamers(tx: Transaction, ids: readonly string[]): Promis
   const unknown = wanted.filter((id) => !known.has(id));
   if (unknown.length === 0) return undefined;
   return problem({
-    slug: 'unknown-streamer',
-    title: 'Unknown Streamer',
-    status: 422,
+    ...serviceProblems['unknown-streamer'],
     detail: `No streamer ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? '…' : ''}; nothing of this batch was written.`,
     unknown_streamers: unknown.slice(0, 100),
   });
@@ -94,9 +92,7 @@ export function workerRoutes(app: FastifyInstance, services: Services): void {
       }>(queries.setStreamerStatus, [body.streamer_id, body.status, body.viewers ?? null]);
       if (row === undefined) {
         return sendProblem(reply, {
-          slug: 'unknown-streamer',
-          title: 'Unknown Streamer',
-          status: 422,
+          ...serviceProblems['unknown-streamer'],
           detail: `No streamer ${body.streamer_id}; nothing was changed.`,
         });
       }
