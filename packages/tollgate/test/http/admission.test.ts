@@ -17,7 +17,7 @@ import { PostgresIdempotencyStore } from 'tollgate/postgres';
 import { RedisRateLimitStore, TieredIdempotencyStore } from 'tollgate/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, keyPrefix, redisUrl } from '../../../../testkit/index.ts';
-import { listen } from './fixtures/apps.ts';
+import { listen, patientStoreMs } from './fixtures/apps.ts';
 import { overHttp, type Send } from './fixtures/client.ts';
 
 type Stores = Pick<TollgateOptions<unknown>, 'rateLimitStore' | 'idempotencyStore'>;
@@ -112,7 +112,11 @@ const principal = (headers: Record<string, unknown>) => headers['x-account'] as 
 async function fastifySubject(stores: Stores): Promise<Subject> {
   let runs = 0;
   const app = Fastify();
-  await app.register(fastifyTollgate, { ...stores, principal: (request) => principal(request.headers) });
+  await app.register(fastifyTollgate, {
+    ...stores,
+    storeTimeoutMs: patientStoreMs,
+    principal: (request) => principal(request.headers),
+  });
   for (const [url, { method = 'POST', ...config }] of Object.entries(routes())) {
     app.route({
       method,
@@ -131,7 +135,11 @@ async function fastifySubject(stores: Stores): Promise<Subject> {
 async function expressSubject(stores: Stores): Promise<Subject> {
   let runs = 0;
   const app = express();
-  const gate = expressTollgate({ ...stores, principal: (req) => principal(req.headers) });
+  const gate = expressTollgate({
+    ...stores,
+    storeTimeoutMs: patientStoreMs,
+    principal: (req) => principal(req.headers),
+  });
   for (const [url, { method = 'POST', ...config }] of Object.entries(routes())) {
     app[method === 'GET' ? 'get' : 'post'](url, express.json(), gate(config), (req, res) => {
       if (principal(req.headers) === undefined) return void res.status(401).json({ error: 'who are you' });
