@@ -3,15 +3,20 @@
  * request carries an id; the worker answers each one, in the order it received them.
  */
 
-/** One statement (extended protocol, parameters bound) or a script of several (simple protocol). */
+/**
+ * One statement (extended protocol, parameters bound) or a script of several (simple protocol).
+ * `begin`: the first statement of a transaction — the worker runs BEGIN, then the statement
+ * only if BEGIN succeeded (one message instead of two).
+ */
 export type StatementRequest =
   | {
       readonly id: number;
       readonly kind: 'query';
       readonly text: string;
       readonly params: readonly unknown[];
+      readonly begin: boolean;
     }
-  | { readonly id: number; readonly kind: 'exec'; readonly text: string }
+  | { readonly id: number; readonly kind: 'exec'; readonly text: string; readonly begin: boolean }
   | { readonly id: number; readonly kind: 'close' };
 
 /** A PostgreSQL error as it crosses the thread boundary (fields of PGlite's `DatabaseError`). */

@@ -11,6 +11,8 @@ import type { TurnQueue } from './turn-queue.ts';
  */
 export class PGliteSession implements PGliteTransaction {
   private over = false;
+  /** Inside a transaction: whether BEGIN has been sent (with the first statement). */
+  private begun = false;
 
   constructor(
     private readonly thread: PGliteThread,
@@ -23,7 +25,7 @@ export class PGliteSession implements PGliteTransaction {
   }
 
   query<Row>(text: string, params: unknown[] = []): Promise<Results<Row>> {
-    return this.send(() => this.thread.query(text, params) as Promise<Results<Row>>);
+    return this.send((begin) => this.thread.query(text, params, begin) as Promise<Results<Row>>);
   }
 
   sql<Row>(strings: TemplateStringsArray, ...params: unknown[]): Promise<Results<Row>> {
@@ -32,15 +34,13 @@ export class PGliteSession implements PGliteTransaction {
   }
 
   async exec(script: string): Promise<Results[]> {
-    return [...(await this.send(() => this.thread.exec(script)))] as Results[];
+    return [...(await this.send((begin) => this.thread.exec(script, begin)))] as Results[];
   }
 
   /** Rolls the open transaction back; its statements are refused from then on. */
   async rollback(): Promise<void> {
     if (this.outside !== undefined) throw new Error('rollback() outside a transaction');
-    if (this.over) return;
-    this.over = true;
-    await this.thread.exec('ROLLBACK');
+    await this.end(false);
   }
 
   /** LISTEN needs notifications from the worker, which the service never uses: refused. */
@@ -48,15 +48,22 @@ export class PGliteSession implements PGliteTransaction {
     return Promise.reject(new Error('LISTEN is not available on the PGlite worker'));
   }
 
-  /** Ends this transaction: COMMIT when `commit` and still open, else ROLLBACK. */
+  /**
+   * Ends this transaction: COMMIT when `commit`, else ROLLBACK — if it ever began: one that ran
+   * no statement never sent BEGIN either.
+   */
   async end(commit: boolean): Promise<void> {
     if (this.over) return;
     this.over = true;
-    await this.thread.exec(commit ? 'COMMIT' : 'ROLLBACK');
+    if (this.begun) await this.thread.exec(commit ? 'COMMIT' : 'ROLLBACK');
   }
 
-  private send<T>(statement: () => Promise<T>): Promise<T> {
+  /** Sends a statement; inside a transaction, the first one carries its BEGIN. */
+  private send<T>(statement: (begin: boolean) => Promise<T>): Promise<T> {
     if (this.over) return Promise.reject(new Error('this transaction is over'));
-    return this.outside === undefined ? statement() : this.outside.next(statement);
+    if (this.outside !== undefined) return this.outside.next(() => statement(false));
+    const begin = !this.begun;
+    this.begun = true;
+    return statement(begin);
   }
 }

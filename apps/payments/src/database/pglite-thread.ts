@@ -8,8 +8,16 @@ import type {
 } from './pglite-messages.ts';
 import { DatabaseUnavailableError } from './unavailable.ts';
 
-/** The loader the service itself runs with, so the worker reads TypeScript the same way. */
-const loader = ['--conditions=tollgate-source', '--import', 'tsx'];
+/**
+ * The loader the service itself runs with, so the worker reads TypeScript the same way; and the
+ * process's `--cpu-prof*` flags, so `node --cpu-prof` profiles PGlite's thread too.
+ */
+const workerFlags = [
+  '--conditions=tollgate-source',
+  '--import',
+  'tsx',
+  ...process.execArgv.filter((flag) => flag.startsWith('--cpu-prof')),
+];
 
 /** A statement PostgreSQL (inside the worker's PGlite) refused, with its SQLSTATE. */
 export class PGliteStatementError extends Error {
@@ -61,7 +69,7 @@ export class PGliteThread {
     const start: WorkerStart = { dataDir };
     const worker = new Worker(new URL('./pglite-worker-entry.mjs', import.meta.url), {
       workerData: start,
-      execArgv: loader,
+      execArgv: workerFlags,
     });
     await new Promise<void>((resolve, reject) => {
       const failed = (error: unknown) => reject(error);
@@ -76,15 +84,15 @@ export class PGliteThread {
     return new PGliteThread(worker);
   }
 
-  /** One parameterised statement. */
-  async query(text: string, params: readonly unknown[]): Promise<StatementResult> {
-    const [result] = await this.send({ kind: 'query', text, params });
+  /** One parameterised statement; `begin`: BEGIN first (the first statement of a transaction). */
+  async query(text: string, params: readonly unknown[], begin = false): Promise<StatementResult> {
+    const [result] = await this.send({ kind: 'query', text, params, begin });
     return result!;
   }
 
-  /** A script of one or more statements, without parameters. */
-  exec(text: string): Promise<readonly StatementResult[]> {
-    return this.send({ kind: 'exec', text });
+  /** A script of one or more statements, without parameters; `begin` as for {@link query}. */
+  exec(text: string, begin = false): Promise<readonly StatementResult[]> {
+    return this.send({ kind: 'exec', text, begin });
   }
 
   /** Closes PGlite (flushing it to `dataDir`) and ends the worker. */

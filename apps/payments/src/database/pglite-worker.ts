@@ -30,6 +30,7 @@ function answer(request: StatementRequest): Promise<StatementReply> {
 async function execute(request: StatementRequest): Promise<StatementReply> {
   const { id } = request;
   try {
+    if (request.kind !== 'close' && request.begin) await db.exec('BEGIN');
     switch (request.kind) {
       case 'query': {
         const { rows, fields, affectedRows } = await db.query(request.text, [...request.params]);

@@ -9,7 +9,8 @@ import { TurnQueue } from './turn-queue.ts';
  * The embedded default: PGlite in `dataDir` (durable across restarts), run by a worker thread
  * so its work never blocks the event loop (replays, limits and accepts go on while it runs).
  * PGlite is one connection: transactions take turns on the main thread's queue, their
- * statements sent as messages between an explicit BEGIN and COMMIT or ROLLBACK.
+ * statements sent as messages between an explicit BEGIN (sent with the first of them) and
+ * COMMIT or ROLLBACK.
  */
 export async function openPGlite(dataDir: string): Promise<Database> {
   const thread = await PGliteThread.start(dataDir);
@@ -24,7 +25,7 @@ export async function openPGlite(dataDir: string): Promise<Database> {
 
   function transaction<T>(work: (tx: PGliteSession) => Promise<T>): Promise<T> {
     return queue.exclusive(async () => {
-      await thread.exec('BEGIN');
+      // BEGIN goes with the transaction's first statement (see PGliteSession).
       const tx = new PGliteSession(thread, undefined);
       let result: T;
       try {
