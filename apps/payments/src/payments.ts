@@ -95,9 +95,8 @@ export interface Settlement {
 }
 
 /**
- * Phase 3 in one statement: records the outcome on the payment if it is still pending, appends
- * the audit row either way, and answers the payment as it now stands (undefined only if the
- * principal has no such payment).
+ * Phase 3 in one statement: records the outcome on the payment if it is still pending (the
+ * settled row; undefined if it was not) and appends the audit row either way.
  */
 export async function settleAudited(
   sql: Sql,

@@ -23,21 +23,26 @@ export async function openPGlite(dataDir: string): Promise<Database> {
   });
   const store = new PGliteIdempotencyStore(home);
 
-  function transaction<T>(work: (tx: PGliteSession) => Promise<T>): Promise<T> {
-    return queue.exclusive(async () => {
+  /**
+   * `work` in one transaction, holding the queue's turn until its COMMIT or ROLLBACK has been
+   * sent: the worker runs statements in order, so the next turn may send behind it while this
+   * one waits for the COMMIT's answer.
+   */
+  async function transaction<T>(work: (tx: PGliteSession) => Promise<T>): Promise<T> {
+    const { result, committed } = await queue.exclusive(async () => {
       // BEGIN goes with the transaction's first statement (see PGliteSession).
       const tx = new PGliteSession(thread, undefined);
-      let result: T;
       try {
-        result = await work(tx);
+        const result = await work(tx);
+        return { result, committed: tx.end(true) };
       } catch (error) {
         // The statement's own failure is the one to report, not a ROLLBACK's on a dead worker.
-        await tx.end(false).catch(() => undefined);
+        tx.end(false).catch(() => undefined);
         throw error;
       }
-      await tx.end(true);
-      return result;
     });
+    await committed;
+    return result;
   }
 
   const database: Database = {

@@ -219,16 +219,17 @@ async function phaseThree(
 ): Promise<{ answer: string; store: TieredIdempotencyStore }> {
   const bound = tx.bind(store);
   const declineCode = outcome.outcome === 'declined' ? outcome.declineCode : null;
-  // The outcome (if still pending), its audit row and the payment as it stands: one statement.
-  const settled = (await settleAudited(tx, row.transaction_id, {
-    status: outcome.outcome,
-    chargeId: outcome.chargeId,
-    declineCode,
-    principal: row.principal,
-    requestId: request.id,
-    action: outcome.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
-    details: { charge_id: outcome.chargeId, ...(declineCode && { decline_code: declineCode }) },
-  }))!;
+  // The outcome (if still pending) and its audit row: one statement.
+  const settled =
+    (await settleAudited(tx, row.transaction_id, {
+      status: outcome.outcome,
+      chargeId: outcome.chargeId,
+      declineCode,
+      principal: row.principal,
+      requestId: request.id,
+      action: outcome.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
+      details: { charge_id: outcome.chargeId, ...(declineCode && { decline_code: declineCode }) },
+    })) ?? (await findPayment(tx, row.transaction_id, row.principal))!;
   const answer = JSON.stringify(toPayment(settled));
   const done = await claim.within(bound).complete({
     status: 201,

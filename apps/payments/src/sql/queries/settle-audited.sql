@@ -1,7 +1,7 @@
 -- Phase 3: the processor's outcome and its audit row, in one statement (one round trip; both
--- commit or roll back with phase 3's transaction). Answers the payment as it now stands: settled
--- here, or as it already was when it was no longer pending (another request or the recovery
--- worker settled it first); the audit row is written either way, as each step appended its own.
+-- commit or roll back with phase 3's transaction). Answers the settled payment, or no row when
+-- it was no longer pending (another request or the recovery worker settled it first); the audit
+-- row is written either way, as each step appended its own.
 -- $1 transaction id, $2 status, $3 charge id, $4 decline code, $5 principal, $6 request id,
 -- $7 audit action, $8 audit details.
 WITH settled AS (
@@ -15,8 +15,3 @@ WITH settled AS (
   VALUES ($5, $7, $1, $6, $8)
 )
 SELECT * FROM settled
-UNION ALL
-SELECT transaction_id, principal, status, amount_minor::text, currency, currency_exponent, payment_method, description, metadata,
-       downstream_key, processor_charge_id, decline_code, created_at
-FROM payments
-WHERE transaction_id = $1 AND principal = $5 AND NOT EXISTS (SELECT 1 FROM settled)
