@@ -1,6 +1,20 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_TYPE_BASE } from 'tollgate/fastify';
+import { defineProblems, PROBLEM_TYPE_BASE, type ProblemKind } from 'tollgate/fastify';
 import { isDatabaseUnavailable } from './database/unavailable.ts';
+
+/** Every kind of problem the service answers besides tollgate's own (`problems`), declared once. */
+export const serviceProblems = defineProblems({
+  'invalid-request': { status: 400, title: 'Invalid Request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  'not-found': { status: 404, title: 'Not Found' },
+  'payload-too-large': { status: 413, title: 'Payload Too Large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported Media Type' },
+  'invalid-payment': { status: 422, title: 'Invalid Payment' },
+  'simulation-in-progress': { status: 429, title: 'Simulation In Progress' },
+  'internal-error': { status: 500, title: 'Internal Server Error' },
+  'database-unavailable': { status: 503, title: 'Service Unavailable' },
+  'processor-unavailable': { status: 503, title: 'Payment Processor Unavailable' },
+});
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */
 export interface ServiceProblem {
@@ -31,13 +45,13 @@ export function fieldProblem(
   field: string,
   message: string,
 ): ServiceProblem {
-  const [slug, title] =
+  const kind =
     status === 415
-      ? ['unsupported-media-type', 'Unsupported Media Type']
+      ? serviceProblems['unsupported-media-type']
       : status === 422
-        ? ['invalid-payment', 'Invalid Payment']
-        : ['invalid-request', 'Invalid Request'];
-  return { slug, title, status, detail: `${field}: ${message}`, errors: [{ in: where, field, message }] };
+        ? serviceProblems['invalid-payment']
+        : serviceProblems['invalid-request'];
+  return { ...kind, detail: `${field}: ${message}`, errors: [{ in: where, field, message }] };
 }
 
 /** How long a client should wait before retrying while the database is unreachable. */
@@ -78,9 +92,7 @@ export function errorHandler(
   if (error.validation) {
     const where = error.validationContext ?? 'request';
     return sendProblem(reply, {
-      slug: 'invalid-request',
-      title: 'Invalid Request',
-      status: 400,
+      ...serviceProblems['invalid-request'],
       detail: `The ${where} does not match the schema: ${error.message}`,
       errors: (error.validation as ValidationIssue[]).map((issue) => ({
         in: where,
@@ -91,11 +103,12 @@ export function errorHandler(
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const slugs: Record<number, string> = { 413: 'payload-too-large', 415: 'unsupported-media-type' };
+    const kinds: Record<number, ProblemKind> = {
+      413: serviceProblems['payload-too-large'],
+      415: serviceProblems['unsupported-media-type'],
+    };
     return sendProblem(reply, {
-      slug: slugs[status] ?? 'invalid-request',
-      title:
-        status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Invalid Request',
+      ...(kinds[status] ?? serviceProblems['invalid-request']),
       status,
       detail: error.message,
     });
@@ -104,18 +117,14 @@ export function errorHandler(
     // Details go to the log only: the client learns that it may retry, and when.
     request.log.warn({ err: error }, 'database unavailable');
     return sendProblem(reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)), {
-      slug: 'database-unavailable',
-      title: 'Service Unavailable',
-      status: 503,
+      ...serviceProblems['database-unavailable'],
       detail: `The database is unreachable. Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same Idempotency-Key, if any).`,
       retry_after: DATABASE_RETRY_AFTER_SECONDS,
     });
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, {
-    slug: 'internal-error',
-    title: 'Internal Server Error',
-    status: 500,
+    ...serviceProblems['internal-error'],
     detail: 'The server failed to answer this request. Retry with the same Idempotency-Key.',
   });
 }
@@ -123,9 +132,7 @@ export function errorHandler(
 /** 404 for a path the service does not have. */
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(reply, {
-    slug: 'not-found',
-    title: 'Not Found',
-    status: 404,
+    ...serviceProblems['not-found'],
     detail: `There is no ${request.method} ${request.url.split('?')[0]}.`,
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeys } from '../auth.ts';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,9 +16,7 @@ export function authenticate(keys: ApiKeys) {
     if (principal === undefined) {
       reply.header('www-authenticate', 'Bearer realm="payments"');
       return sendProblem(reply, {
-        slug: 'unauthorized',
-        title: 'Unauthorized',
-        status: 401,
+        ...serviceProblems['unauthorized'],
         detail: 'Send a valid API key as "Authorization: Bearer <key>".',
       });
     }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { problems } from 'tollgate/fastify';
 import type { Claim, JsonValue, TieredIdempotencyStore } from 'tollgate/idempotency';
 import { appendAudit } from '../audit.ts';
 import type { Transaction } from '../database/database.ts';
 import { servicePolicies } from '../limits.ts';
 import type { PaymentOutcome } from '../metrics.ts';
 import { findPayment, insertPayment, type PaymentRow, settleAudited, toPayment } from '../payments.ts';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { type ChargeOutcome, ProcessorError } from '../processor.ts';
 import { AuthHeaders, Payment, PaymentRequest, ProblemDocument } from '../schemas.ts';
 import type { Services } from '../services.ts';
@@ -120,9 +121,7 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
           request.outcome = 'failed';
           // The adapter completes the claim with this 503, which releases the key (checkpoint kept).
           return sendProblem(reply.headers(headers).header('retry-after', '1'), {
-            slug: 'processor-unavailable',
-            title: 'Payment Processor Unavailable',
-            status: 503,
+            ...serviceProblems['processor-unavailable'],
             detail:
               'The payment processor did not confirm the charge. Retry with the same Idempotency-Key: the charge will not be made twice.',
             retry_after: 1,
@@ -246,9 +245,7 @@ function locationOf(transactionId: string): string {
 
 function inFlight(reply: FastifyReply): FastifyReply {
   return sendProblem(reply.header('retry-after', '1'), {
-    slug: 'idempotency-key-in-use',
-    title: 'Request In Progress',
-    status: 409,
+    ...problems['idempotency-key-in-use'],
     detail: 'Another request with this idempotency key took it over. Retry after 1 s.',
     retry_after: 1,
   });

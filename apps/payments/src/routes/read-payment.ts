@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { findPayment, toPayment } from '../payments.ts';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { AuthHeaders, Payment, ProblemDocument } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { authenticate } from './authenticate.ts';
@@ -27,9 +27,7 @@ export function readPaymentRoute(app: FastifyInstance, services: Services): void
       const row = await findPayment(services.database, id, request.principal!);
       if (row === undefined) {
         return sendProblem(reply, {
-          slug: 'not-found',
-          title: 'Not Found',
-          status: 404,
+          ...serviceProblems['not-found'],
           detail: `You have no payment ${id}.`,
         });
       }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { problems } from 'tollgate/fastify';
 import { parseIdempotencyKey } from 'tollgate/idempotency';
 import { Type } from 'typebox';
-import { sendProblem } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { AuthHeaders, PaymentRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { authenticate } from './authenticate.ts';
@@ -52,9 +53,7 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
       );
       if (count < SIMULATION.min || count > SIMULATION.max) {
         return sendProblem(reply, {
-          slug: 'invalid-request',
-          title: 'Invalid Request',
-          status: 400,
+          ...serviceProblems['invalid-request'],
           detail: `concurrent_count must be from ${SIMULATION.min} to ${SIMULATION.max}.`,
           errors: [
             {
@@ -68,18 +67,14 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
       const key = parseIdempotencyKey(request.headers['idempotency-key']);
       if (!key.ok) {
         return sendProblem(reply, {
-          slug: 'idempotency-key-missing',
-          title: 'Bad Idempotency Key',
-          status: 400,
+          ...problems['idempotency-key-missing'],
           detail: key.error.message,
         });
       }
       const principal = request.principal!;
       if (running.has(principal)) {
         return sendProblem(reply.header('retry-after', '1'), {
-          slug: 'simulation-in-progress',
-          title: 'Simulation In Progress',
-          status: 429,
+          ...serviceProblems['simulation-in-progress'],
           detail: 'You already have a simulation running; one at a time. Retry after 1 s.',
           retry_after: 1,
         });

@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { tollgate } from 'tollgate/fastify';
 import { registerJsonBody } from '../json-body.ts';
 import { servicePolicies } from '../limits.ts';
-import { errorHandler, notFoundHandler, sendProblem } from '../problem.ts';
+import { errorHandler, notFoundHandler, sendProblem, serviceProblems } from '../problem.ts';
 import type { Services } from '../services.ts';
 import { createPaymentRoute } from './create-payment.ts';
 
@@ -44,7 +44,7 @@ export async function openSimulationTarget(
   target.addHook('onRequest', async (request, reply) => {
     const given = Buffer.from(String(request.headers['x-simulation-token'] ?? ''));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return sendProblem(reply, { slug: 'not-found', title: 'Not Found', status: 404, detail: 'Not found.' });
+      return sendProblem(reply, { ...serviceProblems['not-found'], detail: 'Not found.' });
     }
   });
   const { all } = servicePolicies(services.config);
