@@ -19,7 +19,7 @@ export {
   PROBLEM_TYPE_BASE,
   type Problem,
   type ProblemKind,
-  ProblemType,
+  type ProblemType,
   problem,
   problemAnswer,
   problems,

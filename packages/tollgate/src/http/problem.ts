@@ -51,17 +51,7 @@ export const problems = defineProblems({
 });
 
 /** The slugs of tollgate's own problems. */
-export const ProblemType = {
-  RateLimited: 'rate-limited',
-  RateLimitUnavailable: 'rate-limit-unavailable',
-  KeyMissing: 'idempotency-key-missing',
-  KeyMalformed: 'idempotency-key-malformed',
-  KeyMismatch: 'idempotency-key-mismatch',
-  KeyInUse: 'idempotency-key-in-use',
-  IdempotencyUnavailable: 'idempotency-unavailable',
-  InvalidBody: 'invalid-body',
-} as const;
-export type ProblemType = (typeof ProblemType)[keyof typeof ProblemType];
+export type ProblemType = keyof typeof problems;
 
 /** A problem document: the RFC 9457 members (`type` as its slug) plus extension members (snake_case). */
 export interface Problem {
