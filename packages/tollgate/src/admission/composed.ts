@@ -2,7 +2,7 @@ import type { RecordView } from '../idempotency/record.ts';
 import type { Verdict } from '../ratelimit/algorithm.ts';
 import type { Check, RateLimitStore } from '../ratelimit/store.ts';
 import { isEnforced } from '../ratelimit/store.ts';
-import type { Admission, AdmissionRequest, AdmissionStore } from './store.ts';
+import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome } from './store.ts';
 
 /** A replay cache an admission can read (the tiered store's Redis): a completed record, or null. */
 export interface RecordLookup {
@@ -35,6 +35,11 @@ export class ComposedAdmissionStore implements AdmissionStore {
       request.operationChecks.length === 0
         ? request.requestChecks
         : [...request.requestChecks, ...request.operationChecks];
+    if (checks.length === 0 && request.key !== undefined && this.keys !== undefined) {
+      // Nothing to count: the cache's answer is the whole admission.
+      const record = await this.keys.lookup(request.key.scope);
+      return { allowed: true, verdicts: [], key: record === null ? unknownKey : { status: 'found', record } };
+    }
     const verdicts = checks.length === 0 ? [] : await this.rateLimits.consume(checks);
     const allowed = admits(checks, verdicts);
     if (request.key === undefined) return { allowed, verdicts };
@@ -60,4 +65,4 @@ function admits(checks: readonly Check[], verdicts: readonly Verdict[]): boolean
   return true;
 }
 
-const unknownKey = { status: 'unknown' } as const;
+const unknownKey: KeyOutcome = { status: 'unknown' };
