@@ -1,6 +1,6 @@
 import type { RedisClient } from '../../redis/script.ts';
 import { RedisScript } from '../../redis/script.ts';
-import type { Checkpoint, JsonValue, RecordState } from '../record.ts';
+import { type Checkpoint, type JsonValue, RecordState, type RecordView } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 import { responseFromText, responseToText } from './response-codec.ts';
 
@@ -68,6 +68,22 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         expiresInMs,
         response: response === null ? null : responseFromText(response),
       },
+    };
+  }
+
+  /**
+   * The completed record of `scope`, or null: one `HMGET`, never a claim (Redis expires a
+   * record at the end of its TTL, so a completed one that is still there still replays).
+   */
+  async lookup(scope: string): Promise<RecordView | null> {
+    const [state, fingerprint, response] = await this.redis.hmget(this.prefix + scope, 'st', 'fp', 'resp');
+    if (state !== RecordState.Completed || fingerprint === null || response === null) return null;
+    return {
+      state: RecordState.Completed,
+      fingerprint,
+      leaseRemainingMs: 0,
+      expiresInMs: 1,
+      response: responseFromText(response),
     };
   }
 
