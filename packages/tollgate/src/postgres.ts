@@ -3,7 +3,7 @@
  * for production, PGlite (`@electric-sql/pglite`) as the embedded database — sharing one set
  * of SQL statements and numbered migrations, and the transactional API (`store.within(tx)`).
  */
-export { type Migration, migrateDatabase, migrations } from './idempotency/migrate.ts';
+export { type MigrateOptions, type Migration, migrateDatabase, migrations } from './idempotency/migrate.ts';
 export { PGliteIdempotencyStore } from './idempotency/stores/pglite.ts';
 export {
   type PgQueryable,

@@ -1,6 +1,6 @@
 import { PGliteIdempotencyStore } from 'tollgate/postgres';
 import type { Database, Transaction } from './database.ts';
-import { migratePayments } from './migrate.ts';
+import { paymentsMigrations } from './migrate.ts';
 import { PGliteSession } from './pglite-session.ts';
 import { PGliteThread } from './pglite-thread.ts';
 import { TurnQueue } from './turn-queue.ts';
@@ -62,7 +62,7 @@ export async function openPGlite(dataDir: string): Promise<Database> {
       }),
     async migrate() {
       await store.migrate();
-      await migratePayments(database);
+      await store.migrate(paymentsMigrations);
     },
     close: () => queue.exclusive(() => thread.close()),
   };

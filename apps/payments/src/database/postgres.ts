@@ -2,7 +2,7 @@ import pg from 'pg';
 import { type PgQueryable, PostgresIdempotencyStore } from 'tollgate/postgres';
 import { queries } from '../sql/queries.ts';
 import type { Database, Sql, Transaction } from './database.ts';
-import { migratePayments } from './migrate.ts';
+import { paymentsMigrations } from './migrate.ts';
 import { unavailableOr } from './unavailable.ts';
 
 /**
@@ -79,7 +79,7 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     async migrate() {
       await store.migrate();
-      await migratePayments(database);
+      await store.migrate(paymentsMigrations);
     },
     close: () => pool.end(),
   };

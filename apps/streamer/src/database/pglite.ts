@@ -1,7 +1,7 @@
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { PGliteIdempotencyStore } from 'tollgate/postgres';
 import type { Database, Sql } from './database.ts';
-import { migrateStreamer } from './migrate.ts';
+import { streamerMigrations } from './migrate.ts';
 
 /** The embedded default: PGlite in `dataDir`, durable across restarts; transactions take turns. */
 export async function openPGlite(dataDir: string): Promise<Database> {
@@ -19,7 +19,7 @@ export async function openPGlite(dataDir: string): Promise<Database> {
     transaction: (work) => db.transaction((tx) => work({ ...sql(tx), bind: (tiered) => tiered.within(tx) })),
     async migrate() {
       await store.migrate();
-      await migrateStreamer(database);
+      await store.migrate(streamerMigrations);
     },
     close: () => db.close(),
   };

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { PostgresIdempotencyStore } from 'tollgate/postgres';
 import type { Database } from './database.ts';
-import { migrateStreamer } from './migrate.ts';
+import { streamerMigrations } from './migrate.ts';
 
 /** PostgreSQL through a `pg` pool: what several service processes share. */
 export function openPostgres(connectionString: string, poolSize: number): Database {
@@ -37,7 +37,7 @@ export function openPostgres(connectionString: string, poolSize: number): Databa
     },
     async migrate() {
       await store.migrate();
-      await migrateStreamer(database);
+      await store.migrate(streamerMigrations);
     },
     close: () => pool.end(),
   };

@@ -38,4 +38,32 @@ describe('migrations', () => {
     expect(await new PostgresIdempotencyStore({ pool }).migrate()).toEqual(['0001_idempotency.sql']);
     await pool.end();
   });
+
+  it("run an app's own numbered files through the same runner, recorded in the app's table", async () => {
+    const url = await freshDatabase();
+    const pools = Array.from({ length: 2 }, () => new pg.Pool({ connectionString: url, max: 1 }));
+    const options = { directory: new URL('./fixtures/app-sql/', import.meta.url), table: 'app_migrations' };
+    const applied = await Promise.all(
+      pools.map((pool) => new PostgresIdempotencyStore({ pool }).migrate(options)),
+    );
+    expect(applied.flat().sort()).toEqual(['0001_accounts.sql', '0002_ledger.sql']);
+    const [pool] = pools as [pg.Pool];
+    expect((await pool.query('SELECT name FROM app_migrations ORDER BY id')).rows.map((r) => r.name)).toEqual(
+      ['0001_accounts.sql', '0002_ledger.sql'],
+    );
+    await pool.query("INSERT INTO accounts VALUES ('a', 0)");
+    await pool.query("SELECT credit('a', 5)");
+    expect((await pool.query("SELECT balance FROM accounts WHERE id = 'a'")).rows).toEqual([
+      { balance: '5' },
+    ]);
+    expect(
+      await pool.query("SELECT to_regclass('tollgate_migrations')::text AS t").then((r) => r.rows),
+    ).toEqual([{ t: null }]); // tollgate's own table is untouched by an app's run
+    await expect(new PostgresIdempotencyStore({ pool }).migrate({ table: 'Bad Name' })).rejects.toMatchObject(
+      {
+        code: 'ERR_MIGRATE_TABLE',
+      },
+    );
+    await Promise.all(pools.map((p) => p.end()));
+  });
 });

@@ -1,5 +1,5 @@
 import type { PGliteInterface, Transaction } from '@electric-sql/pglite';
-import { migrateDatabase } from '../migrate.ts';
+import { type MigrateOptions, migrateDatabase } from '../migrate.ts';
 import { SqlIdempotencyStore } from './sql.ts';
 import type { SqlDatabase, SqlScriptSession } from './sql-session.ts';
 
@@ -21,9 +21,12 @@ export class PGliteIdempotencyStore extends SqlIdempotencyStore {
     this.database = database;
   }
 
-  /** Applies tollgate's migrations that this database has not recorded yet. */
-  migrate(): Promise<string[]> {
-    return migrateDatabase(this.database);
+  /**
+   * Applies tollgate's migrations that this database has not recorded yet — or, with
+   * `options`, an app's own numbered `.sql` files (`{ directory, table }`).
+   */
+  migrate(options?: MigrateOptions): Promise<string[]> {
+    return migrateDatabase(this.database, options);
   }
 
   /** This store inside `tx` (from `db.transaction(async (tx) => …)`): commits or rolls back with it. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { migrateDatabase } from '../migrate.ts';
+import { type MigrateOptions, migrateDatabase } from '../migrate.ts';
 import { SqlIdempotencyStore } from './sql.ts';
 import type { SqlDatabase, SqlScriptSession } from './sql-session.ts';
 
@@ -52,9 +52,12 @@ export class PostgresIdempotencyStore extends SqlIdempotencyStore {
     this.database = database;
   }
 
-  /** Applies tollgate's migrations that this database has not recorded yet. */
-  migrate(): Promise<string[]> {
-    return migrateDatabase(this.database);
+  /**
+   * Applies tollgate's migrations that this database has not recorded yet — or, with
+   * `options`, an app's own numbered `.sql` files (`{ directory, table }`).
+   */
+  migrate(options?: MigrateOptions): Promise<string[]> {
+    return migrateDatabase(this.database, options);
   }
 
   /**
