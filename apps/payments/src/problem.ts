@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { defineProblems, PROBLEM_TYPE_BASE, type ProblemKind } from 'tollgate/fastify';
+import { defineProblems, type Problem, type ProblemKind, schemaProblem, sendProblem } from 'tollgate/fastify';
 import { isDatabaseUnavailable } from './database/unavailable.ts';
 
 /** Every kind of problem the service answers besides tollgate's own (`problems`), declared once. */
@@ -17,14 +17,7 @@ export const serviceProblems = defineProblems({
 });
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */
-export interface ServiceProblem {
-  /** The slug after {@link PROBLEM_TYPE_BASE}, e.g. `invalid-request`. */
-  readonly slug: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly [member: string]: unknown;
-}
+export type ServiceProblem = Problem;
 
 /**
  * A request refused before any work (a body parser, a hook): thrown, it is answered with its
@@ -58,25 +51,7 @@ export function fieldProblem(
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** Sends `problem` as `application/problem+json`. */
-export function sendProblem(reply: FastifyReply, problem: ServiceProblem): FastifyReply {
-  const { slug, ...members } = problem;
-  return reply
-    .code(problem.status)
-    .type('application/problem+json')
-    .send(JSON.stringify({ type: PROBLEM_TYPE_BASE + slug, ...members }));
-}
-
-interface ValidationIssue {
-  instancePath?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
-
-/** Where a validation issue points, as a JSON pointer (`/amount`, `/metadata/k`). */
-function pointer(issue: ValidationIssue): string {
-  const missing = issue.params?.missingProperty ?? issue.params?.additionalProperty;
-  return `${issue.instancePath ?? ''}${missing === undefined ? '' : `/${String(missing)}`}` || '/';
-}
+export { sendProblem };
 
 /**
  * Every error as a problem: schema failures (400, with `errors`), Fastify's own 4xx (bad JSON,
@@ -89,18 +64,8 @@ export function errorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   if (error instanceof ProblemError) return sendProblem(reply, error.problem);
-  if (error.validation) {
-    const where = error.validationContext ?? 'request';
-    return sendProblem(reply, {
-      ...serviceProblems['invalid-request'],
-      detail: `The ${where} does not match the schema: ${error.message}`,
-      errors: (error.validation as ValidationIssue[]).map((issue) => ({
-        in: where,
-        field: pointer(issue),
-        message: issue.message ?? 'is invalid',
-      })),
-    });
-  }
+  const invalid = schemaProblem(error, serviceProblems['invalid-request']);
+  if (invalid) return sendProblem(reply, invalid);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const kinds: Record<number, ProblemKind> = {

@@ -1,5 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { defineProblems, PROBLEM_TYPE_BASE, type ProblemKind } from 'tollgate/fastify';
+import {
+  defineProblems,
+  type Problem,
+  type ProblemKind,
+  problemAnswer,
+  schemaProblem,
+  sendProblem,
+} from 'tollgate/fastify';
 
 /** Every kind of problem the service answers besides tollgate's own (`problems`), declared once. */
 export const serviceProblems = defineProblems({
@@ -19,39 +26,18 @@ export const serviceProblems = defineProblems({
 });
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */
-export interface ServiceProblem {
-  /** The slug after {@link PROBLEM_TYPE_BASE}, e.g. `insufficient-funds`. */
-  readonly slug: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly [member: string]: unknown;
-}
+export type ServiceProblem = Problem;
 
 /** The media type of every problem. */
 export const PROBLEM_JSON = 'application/problem+json';
 
 /** The bytes of `problem` as `application/problem+json` (what a stored outcome keeps). */
 export function problemBody(problem: ServiceProblem): string {
-  const { slug, ...members } = problem;
-  return JSON.stringify({ type: PROBLEM_TYPE_BASE + slug, ...members });
+  return problemAnswer(problem).body as string;
 }
 
 /** Sends `problem` as `application/problem+json`. */
-export function sendProblem(reply: FastifyReply, problem: ServiceProblem): FastifyReply {
-  return reply.code(problem.status).type(PROBLEM_JSON).send(problemBody(problem));
-}
-
-interface ValidationIssue {
-  instancePath?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
-
-function pointer(issue: ValidationIssue): string {
-  const missing = issue.params?.missingProperty ?? issue.params?.additionalProperty;
-  return `${issue.instancePath ?? ''}${missing === undefined ? '' : `/${String(missing)}`}` || '/';
-}
+export { sendProblem };
 
 const clientErrors: Record<number, ProblemKind> = {
   413: serviceProblems['payload-too-large'],
@@ -67,18 +53,8 @@ export function errorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (error.validation) {
-    const where = error.validationContext ?? 'request';
-    return sendProblem(reply, {
-      ...serviceProblems['invalid-request'],
-      detail: `The ${where} does not match the schema: ${error.message}`,
-      errors: (error.validation as ValidationIssue[]).map((issue) => ({
-        in: where,
-        field: pointer(issue),
-        message: issue.message ?? 'is invalid',
-      })),
-    });
-  }
+  const invalid = schemaProblem(error, serviceProblems['invalid-request']);
+  if (invalid) return sendProblem(reply, invalid);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const kind = clientErrors[status] ?? serviceProblems['invalid-request'];

@@ -4,6 +4,7 @@
  */
 export { Exchange, type HandlerBegin } from './http/exchange.ts';
 export { type FastifyTollgateOptions, tollgate, tollgate as default } from './http/fastify/plugin.ts';
+export { schemaProblem, sendProblem } from './http/fastify/problem-reply.ts';
 export type { KeySource } from './http/key-source.ts';
 export type {
   GateLogger,

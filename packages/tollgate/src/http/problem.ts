@@ -8,9 +8,12 @@
 /** The base of every problem `type` tollgate answers; the slug after it is stable. */
 export const PROBLEM_TYPE_BASE = 'https://tollgate.dev/problems/';
 
-/** One kind of problem: its stable slug, its title and its HTTP status. */
+/**
+ * One kind of problem: its stable slug (`type`, resolved against {@link PROBLEM_TYPE_BASE} when
+ * sent), its title and its HTTP status. Spread into a document: `{ ...kind, detail }`.
+ */
 export interface ProblemKind<Slug extends string = string> {
-  readonly slug: Slug;
+  readonly type: Slug;
   readonly title: string;
   readonly status: number;
 }
@@ -26,7 +29,7 @@ export function defineProblems<
   const T extends Record<string, { readonly title: string; readonly status: number }>,
 >(kinds: T): { readonly [Slug in keyof T & string]: ProblemKind<Slug> } {
   const catalogue: Record<string, ProblemKind> = {};
-  for (const [slug, kind] of Object.entries(kinds)) catalogue[slug] = { slug, ...kind };
+  for (const [slug, kind] of Object.entries(kinds)) catalogue[slug] = { type: slug, ...kind };
   return catalogue as { readonly [Slug in keyof T & string]: ProblemKind<Slug> };
 }
 
@@ -68,7 +71,7 @@ export function problem(
   detail: string,
   members: Readonly<Record<string, unknown>> & { readonly status?: number } = {},
 ): Problem {
-  return { type: kind.slug, title: kind.title, status: kind.status, detail, ...members };
+  return { ...kind, detail, ...members };
 }
 
 /** A complete answer for an adapter to send as it is. */
