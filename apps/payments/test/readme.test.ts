@@ -4,22 +4,19 @@
  * service started on a free port with `npm start`'s defaults, and each curl's status must be
  * the `# → status` written above it.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  curlBlocks,
+  promised,
+  readme,
+  readmeSection,
+  runCurlBlocks,
+} from '../../../testkit/readme-examples.ts';
 import { settingNames } from '../src/config.ts';
 import { type ServiceProcess, scratchDir, spawnService } from './service.ts';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-const section = readme.slice(
-  readme.indexOf('## The payments service'),
-  readme.indexOf('\n## ', readme.indexOf('## The payments service') + 5),
-);
-const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
-  .map((match) => match[1]!)
-  .filter((code) => code.includes('curl '));
+const section = readmeSection('The payments service');
+const blocks = curlBlocks(section);
 
 describe('the payments service section of the README', () => {
   const dir = scratchDir();
@@ -62,24 +59,14 @@ describe('the payments service section of the README', () => {
   });
 
   it('runs every curl example with the status it shows', { timeout: 60_000 }, async () => {
-    const expected = blocks.flatMap((code) =>
-      [...code.matchAll(/^# → (\d{3})$/gm)].map((match) => Number(match[1])),
-    );
-    const curls = blocks.reduce((n, code) => n + (code.match(/^curl /gm)?.length ?? 0), 0);
+    const { statuses: expected, curls } = promised(blocks);
     expect(expected.length).toBe(curls);
-    const statuses = join(dir.path, 'statuses');
-    const script = [
-      'set -euo pipefail',
-      // Every curl reports its status on stderr, which goes to the statuses file.
-      `curl() { command curl -sS -w '%{stderr}%{http_code}\\n' "$@" 2>>${JSON.stringify(statuses)}; echo; }`,
-      ...blocks.map((code) => code.replaceAll('http://localhost:8000', service.url)),
-    ].join('\n');
-    writeFileSync(join(dir.path, 'examples.sh'), script);
-    const { stdout } = await promisify(execFile)('bash', [join(dir.path, 'examples.sh')], {
-      maxBuffer: 1 << 24,
+    const { statuses, stdout } = await runCurlBlocks(blocks, {
+      documented: 'http://localhost:8000',
+      url: service.url,
+      dir: dir.path,
     });
-    const got = readFileSync(statuses, 'utf8').trim().split('\n').map(Number);
-    expect(got).toEqual(expected);
+    expect(statuses).toEqual(expected);
     expect(stdout).toMatch(/idempotent-replayed: true/i);
     expect(stdout).toContain('"processed":1');
   });

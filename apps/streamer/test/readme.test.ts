@@ -4,20 +4,20 @@
  * against a fresh service with `npm run start:streamer`'s defaults, and each curl's status must
  * be the `# → status` written above it.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  curlBlocks,
+  promised,
+  readme,
+  readmeSection,
+  runCurlBlocks,
+} from '../../../testkit/readme-examples.ts';
 import { settingNames } from '../src/config.ts';
 import { type ServiceProcess, scratchDir, spawnService } from './service.ts';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-const start = readme.indexOf('## The streamer service');
-const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
-const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
-  .map((match) => match[1]!)
-  .filter((code) => code.includes('curl '));
+const section = readmeSection('The streamer service');
+const blocks = curlBlocks(section);
 const policies = readFileSync(new URL('../policies.yaml', import.meta.url), 'utf8');
 
 describe('the streamer service section of the README', () => {
@@ -81,24 +81,14 @@ describe('the streamer service section of the README', () => {
   });
 
   it('runs every curl example with the status it shows', { timeout: 60_000 }, async () => {
-    const expected = blocks.flatMap((code) =>
-      [...code.matchAll(/^# → (\d{3})$/gm)].map((match) => Number(match[1])),
-    );
-    const curls = blocks.reduce((n, code) => n + (code.match(/(^|\$\(|<\()curl /gm)?.length ?? 0), 0);
+    const { statuses: expected, curls } = promised(blocks);
     expect(expected.length).toBe(curls);
-    const statuses = join(dir.path, 'statuses');
-    const script = [
-      'set -euo pipefail',
-      // Every curl reports its status on stderr, which goes to the statuses file.
-      `curl() { command curl -sS -w '%{stderr}%{http_code}\\n' "$@" 2>>${JSON.stringify(statuses)}; echo; }`,
-      ...blocks.map((code) => code.replaceAll('http://localhost:8001', service.url)),
-    ].join('\n');
-    writeFileSync(join(dir.path, 'examples.sh'), script);
-    const { stdout } = await promisify(execFile)('bash', [join(dir.path, 'examples.sh')], {
-      maxBuffer: 1 << 24,
+    const { statuses, stdout } = await runCurlBlocks(blocks, {
+      documented: 'http://localhost:8001',
+      url: service.url,
+      dir: dir.path,
     });
-    const got = readFileSync(statuses, 'utf8').trim().split('\n').map(Number);
-    expect(got).toEqual(expected);
+    expect(statuses).toEqual(expected);
     expect(stdout).toMatch(/idempotent-replayed: true/i);
     expect(stdout).toContain('"accepted":1,"duplicates":1');
     expect(stdout).toContain('"type":"https://tollgate.dev/problems/insufficient-funds"');
