@@ -112,7 +112,9 @@ export class RouteGate<Req> {
     const admission = await this.admission(exchange, { requestChecks, operationChecks, key });
     if (!admission.allowed) return this.limited(exchange);
     const outcome = admission.key ?? unknownKey;
-    const refund = outcome.status === 'unknown' ? operationChecks : [];
+    // What the truth may have to give back: the operation units this admission consumed (none
+    // when the store faulted and the policies failed open without deciding anything).
+    const refund = outcome.status === 'unknown' && admission.verdicts.length > 0 ? operationChecks : [];
     switch (outcome.status) {
       case 'found': {
         const begun = this.gate.engine.answer(outcome.record, keyed.fingerprint);
