@@ -2,13 +2,17 @@
  * `claim: 'handler'`: the adapter limits and parses the key, the handler claims (in its own
  * transaction, through the store it passes) and completes the claim itself.
  */
+import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { type Exchange, tollgate as expressTollgate } from 'tollgate/express';
 import { tollgate } from 'tollgate/fastify';
 import { MemoryIdempotencyStore, scopeHash } from 'tollgate/idempotency';
 import { RedisIdempotencyStore, RedisRateLimitStore } from 'tollgate/redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyPrefix, redisUrl } from '../../../../testkit/index.ts';
+import { listen } from './fixtures/apps.ts';
+import { overHttp } from './fixtures/client.ts';
 
 /** A store that counts the claims that reach it. */
 class CountingStore extends MemoryIdempotencyStore {
@@ -198,3 +202,37 @@ describe('a route whose keys live in a store of its own', () => {
 function replayScope(): string {
   return scopeHash({ principal: 'acct_1', method: 'POST', route: '/charges' }, key);
 }
+
+describe("Express route with idempotency { claim: 'handler' }", () => {
+  it('releases a key its handler claimed and then failed, so the retry runs', async () => {
+    const gate = expressTollgate({ principal: () => 'acct_1' });
+    const app = express();
+    let attempts = 0;
+    app.post(
+      '/charges',
+      express.json(),
+      gate({ idempotency: { mode: 'required', claim: 'handler' } }),
+      async (_req, res) => {
+        const exchange = res.locals.tollgate as Exchange;
+        const begun = await exchange.begin!();
+        if (begun.status === 'answered') {
+          res.status(begun.answer.status).set(begun.answer.headers).end(Buffer.from(begun.answer.body));
+          return;
+        }
+        attempts++;
+        if (attempts === 1) return void res.status(503).json({ retry: true }); // left for the adapter to release
+        res.status(201).json({ attempt: attempts });
+      },
+    );
+    const server = await listen(app);
+    try {
+      const send = overHttp(server.url);
+      const headers = { 'idempotency-key': key };
+      expect((await send({ url: '/charges', headers, json: { a: 1 } })).status).toBe(503);
+      const retry = await send({ url: '/charges', headers, json: { a: 1 } });
+      expect([retry.status, JSON.parse(retry.body.toString())]).toEqual([201, { attempt: 2 }]);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -94,7 +94,9 @@ async function run(
     if (answer) return answer;
   }
   for (const [name, value] of Object.entries(routeGate.headers(exchange))) res.setHeader(name, value);
-  if (exchange.claim) capture(routeGate, exchange, res);
+  // A claim held now, or one the handler will take (`claim: 'handler'`): completed or released
+  // with what the handler sends.
+  if (exchange.claim || exchange.begin) capture(routeGate, exchange, res);
   return undefined;
 }
 
