@@ -67,7 +67,7 @@ export class RedisReplayCache implements ReplayCache {
 }
 
 /** A cached value as a completion, or null when it is not one (then the truth answers). */
-export function decoded(bytes: Buffer): CachedCompletion | null {
+function decoded(bytes: Buffer): CachedCompletion | null {
   try {
     return completedFromBytes(bytes);
   } catch {
