@@ -1,10 +1,14 @@
+import { ErrorCode } from './codes.ts';
 import { TollgateError } from './errors.ts';
+
+/** The deadline of a store call when none is given (`storeTimeoutMs`), in milliseconds. */
+export const DEFAULT_STORE_TIMEOUT_MS = 100;
 
 /** A store call that did not answer within its deadline. */
 export class StoreTimeoutError extends TollgateError {
   override readonly name = 'StoreTimeoutError';
   constructor(ms: number) {
-    super('ERR_STORE_TIMEOUT', `store did not answer within ${ms} ms`);
+    super(ErrorCode.StoreTimeout, `store did not answer within ${ms} ms`);
   }
 }
 

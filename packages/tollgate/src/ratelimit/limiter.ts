@@ -1,7 +1,14 @@
-import { Deadline } from '../deadline.ts';
+import { DEFAULT_STORE_TIMEOUT_MS, Deadline } from '../deadline.ts';
 import { TollgateError } from '../errors.ts';
 import type { Verdict } from './algorithm.ts';
-import { definePolicy, type Policy, type PolicyOptions, type RequestFacts, subjectOf } from './policy.ts';
+import {
+  DEFAULT_COST,
+  definePolicy,
+  type Policy,
+  type PolicyOptions,
+  type RequestFacts,
+  subjectOf,
+} from './policy.ts';
 import type { Check, RateLimitStore } from './store.ts';
 import { type DecideMode, MemoryRateLimitStore } from './stores/memory.ts';
 
@@ -79,7 +86,7 @@ export class RateLimiter {
   constructor(options: RateLimiterOptions) {
     this.store = options.store;
     this.local = options.store instanceof MemoryRateLimitStore ? options.store : undefined;
-    this.deadline = new Deadline(options.storeTimeoutMs ?? 100);
+    this.deadline = new Deadline(options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
     this.onStoreError = options.onStoreError;
     this.policies = options.policies.map((policy) => ('windowMs' in policy ? policy : definePolicy(policy)));
     const names = new Set(this.policies.map((policy) => policy.name));
@@ -91,18 +98,18 @@ export class RateLimiter {
   /** Decides and, when admitted, consumes `cost` (default 1) from every applicable policy. */
   check(facts: RequestFacts, options?: { cost?: number }): Promise<RateLimitResult> {
     if (this.local !== undefined) return this.decideInProcess(this.local, facts, options?.cost, 'consume');
-    return this.run(facts, options?.cost ?? 1, true, (checks) => this.store.consume(checks));
+    return this.run(facts, options?.cost ?? DEFAULT_COST, true, (checks) => this.store.consume(checks));
   }
 
   /** The decision `check` would make now, consuming nothing (for a "my limits" endpoint). */
   peek(facts: RequestFacts, options?: { cost?: number }): Promise<RateLimitResult> {
     if (this.local !== undefined) return this.decideInProcess(this.local, facts, options?.cost, 'peek');
-    return this.run(facts, options?.cost ?? 1, false, (checks) => this.store.peek(checks));
+    return this.run(facts, options?.cost ?? DEFAULT_COST, false, (checks) => this.store.peek(checks));
   }
 
   /** Gives `cost` back to every applicable policy, e.g. for a request that should not count. */
   async refund(facts: RequestFacts, options: { cost?: number } = {}): Promise<void> {
-    const checks = this.checksFor(facts, options.cost ?? 1);
+    const checks = this.checksFor(facts, options.cost ?? DEFAULT_COST);
     if (checks.length > 0) await this.guard(this.store.refund(checks));
   }
 
@@ -113,7 +120,7 @@ export class RateLimiter {
   private decideInProcess(
     store: MemoryRateLimitStore,
     facts: RequestFacts,
-    cost = 1,
+    cost = DEFAULT_COST,
     mode: DecideMode,
   ): Promise<RateLimitResult> {
     let checks: Check[];

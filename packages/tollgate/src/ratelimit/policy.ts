@@ -1,6 +1,9 @@
 import { TollgateError } from '../errors.ts';
 import { type AlgorithmName, algorithmNames, type Limits } from './algorithm.ts';
 
+/** The units a request consumes when it gives no `cost`. */
+export const DEFAULT_COST = 1;
+
 /** What a rate-limit subject can be built from. */
 export interface RequestFacts {
   /** The client address. */
