@@ -15,4 +15,4 @@ export {
   rateLimitScript,
   StoreUnavailableError,
 } from './ratelimit/stores/redis.ts';
-export { type RedisClient, RedisScript } from './redis/script.ts';
+export { type RedisClient, RedisScript } from './scripting/script.ts';

@@ -9,7 +9,7 @@ import {
   KeyStepKind,
   type KeyStepReply,
 } from '../ratelimit/stores/redis-script.ts';
-import { isBlocked } from '../redis/cross-slot.ts';
+import { isBlocked } from '../scripting/cross-slot.ts';
 import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome, KeyStep } from './store.ts';
 
 /** Where the idempotency keys that {@link RedisAdmissionStore} looks up live. */
@@ -38,7 +38,7 @@ export interface RedisAdmissionStoreOptions {
  *
  * On a Cluster the checks and the key may live in different slots: the key is looked up
  * first; a found key pays its request checks (decided across slots in two phases, see
- * `redis/cross-slot.ts`); otherwise every check is consumed across slots, and only when all
+ * `scripting/cross-slot.ts`); otherwise every check is consumed across slots, and only when all
  * admitted is the key claimed. A claim that loses a race to a concurrent claimant (the key is
  * found after all) gives back what is left of the operation checks' units.
  *

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../../redis/script.ts';
+import type { RedisClient } from '../../scripting/script.ts';
 
 /**
  * Reads keys with one `MGET` for all the reads asked for in the same turn of the event loop,

@@ -1,5 +1,5 @@
-import type { RedisClient } from '../../redis/script.ts';
-import { RedisScript } from '../../redis/script.ts';
+import type { RedisClient } from '../../scripting/script.ts';
+import { RedisScript } from '../../scripting/script.ts';
 import { type Checkpoint, type JsonValue, RecordState, type RecordView } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 import { responseFromText, responseToText } from './response-codec.ts';

@@ -1,6 +1,7 @@
 import type { KeyOutcome, KeyStep } from '../../admission/store.ts';
+import { type Clock, systemClock } from '../../clock.ts';
 import { Deadline } from '../../deadline.ts';
-import type { RedisClient } from '../../redis/script.ts';
+import type { RedisClient } from '../../scripting/script.ts';
 import { RecordState, type RecordView, type StoredResponse } from '../record.ts';
 import { CoalescedGet } from './coalesced-get.ts';
 import { completedFromBytes, completedToBytes } from './response-codec.ts';
@@ -82,8 +83,11 @@ export interface MemoryReplayCacheOptions {
    * @default 67_108_864 (64 MiB)
    */
   readonly maxBytes?: number;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /**
+   * The time entries expire by.
+   * @default systemClock
+   */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 interface Entry extends CachedCompletion {
@@ -99,12 +103,12 @@ interface Entry extends CachedCompletion {
 export class MemoryReplayCache implements ReplayCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxBytes: number;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
   private bytes = 0;
 
   constructor(options: MemoryReplayCacheOptions = {}) {
     this.maxBytes = options.maxBytes ?? 67_108_864;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   async get(scope: string): Promise<CachedCompletion | null> {
@@ -115,7 +119,7 @@ export class MemoryReplayCache implements ReplayCache {
     this.drop(scope);
     const bytes = completion.response.body.byteLength + 256;
     if (bytes > this.maxBytes) return;
-    this.entries.set(scope, { ...completion, expiresAt: this.now() + ttlMs, bytes });
+    this.entries.set(scope, { ...completion, expiresAt: this.clock.now() + ttlMs, bytes });
     this.bytes += bytes;
     for (const [oldest] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
@@ -132,7 +136,7 @@ export class MemoryReplayCache implements ReplayCache {
   private read(scope: string): CachedCompletion | null {
     const entry = this.entries.get(scope);
     if (entry === undefined) return null;
-    if (entry.expiresAt > this.now()) return entry;
+    if (entry.expiresAt > this.clock.now()) return entry;
     this.drop(scope);
     return null;
   }

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../../redis/script.ts';
+import type { RedisClient } from '../../scripting/script.ts';
 import type { Checkpoint, RecordView } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 import { completedView, RedisReplayCache, type ReplayCache } from './replay-cache.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { RedisScript } from '../../redis/script.ts';
+import { RedisScript } from '../../scripting/script.ts';
 import { type AlgorithmName, algorithmNames, type Verdict } from '../algorithm.ts';
 import type { Policy } from '../policy.ts';
 import type { Check } from '../store.ts';

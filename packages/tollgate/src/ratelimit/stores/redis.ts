@@ -1,6 +1,6 @@
 import { TollgateError } from '../../errors.ts';
-import { type Participant, twoPhase } from '../../redis/cross-slot.ts';
-import type { RedisClient } from '../../redis/script.ts';
+import { type Participant, twoPhase } from '../../scripting/cross-slot.ts';
+import type { RedisClient } from '../../scripting/script.ts';
 import type { Verdict } from '../algorithm.ts';
 import type { Check, RateLimitStore } from '../store.ts';
 import {
@@ -64,7 +64,7 @@ interface Queued {
  * Keys are `{prefix}{first subject part}{policy}:{subject}`, hash-tagged so every policy that
  * counts the same principal lives in one slot and a request's checks for it run in one
  * atomic script. On a Cluster, checks whose tags differ (a global policy beside a
- * per-principal one) are decided in two phases (see `redis/cross-slot.ts`): each slot consumes
+ * per-principal one) are decided in two phases (see `scripting/cross-slot.ts`): each slot consumes
  * all-or-nothing at once, and when any enforcing check was denied, the slots that consumed
  * give back only what is left of their units by then. A concurrent request can only see those
  * units as spent, so the Cluster never admits more than one node would.
@@ -134,7 +134,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /**
    * @internal Gives back what is left now of `checks`, consumed at the instants `at` (see
-   * `redis/cross-slot.ts`): never more than is still owed.
+   * `scripting/cross-slot.ts`): never more than is still owed.
    */
   async cancel(checks: readonly Check[], at: readonly number[]): Promise<void> {
     const byInstant = new Map<number, Check[]>();
