@@ -46,7 +46,7 @@ async function redis(server: PrivateRedis) {
   const client = new Redis(server.url);
   const ours = (policies: (typeof perUser | object)[]) =>
     new RateLimiter({
-      store: new RedisRateLimitStore(client, { prefix: 'bench:tg:' }),
+      store: new RedisRateLimitStore({ redis: client, prefix: 'bench:tg:' }),
       policies: policies as never,
       storeTimeoutMs: 5000,
     });
@@ -106,7 +106,7 @@ async function redis(server: PrivateRedis) {
  * with a small JSON response), all in the same script call.
  */
 async function admissionOfCompletedKeys(client: Redis): Promise<(i: number) => Promise<unknown>> {
-  const rateLimits = new RedisRateLimitStore(client, { prefix: 'bench:adm:' });
+  const rateLimits = new RedisRateLimitStore({ redis: client, prefix: 'bench:adm:' });
   const store = new RedisAdmissionStore({ rateLimits, keys: { kind: 'record', prefix: 'bench:idem:' } });
   const records = new RedisIdempotencyStore({ redis: client, prefix: 'bench:idem:' });
   const keys = 1000;

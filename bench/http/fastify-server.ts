@@ -18,7 +18,10 @@ export async function fastifyServer(name: FastifyServer, stores: BenchStores): P
       await app.register(tollgate, { policies: perIp });
       break;
     case 'fastify+tollgate(redis)':
-      await app.register(tollgate, { policies: perIp, rateLimitStore: new RedisRateLimitStore(redis()) });
+      await app.register(tollgate, {
+        policies: perIp,
+        rateLimitStore: new RedisRateLimitStore({ redis: redis() }),
+      });
       break;
     case 'fastify+@fastify/rate-limit(memory)':
     case 'fastify+@fastify/rate-limit(redis)': {

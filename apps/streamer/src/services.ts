@@ -81,7 +81,7 @@ export async function openServices(config: Config): Promise<Services> {
     telegram,
     policies: config.policies,
     metrics: new ServiceMetrics(),
-    rateLimitStore: redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore(),
+    rateLimitStore: redis ? new RedisRateLimitStore({ redis, prefix }) : new MemoryRateLimitStore(),
     idempotencyStore: redis
       ? new RedisIdempotencyStore({ redis, prefix: `${prefix}idem:` })
       : new MemoryIdempotencyStore(),

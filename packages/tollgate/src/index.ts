@@ -33,4 +33,4 @@ export {
   type SubjectPart,
 } from './ratelimit/policy.ts';
 export type { Check, RateLimitStore } from './ratelimit/store.ts';
-export { type DecideMode, MemoryRateLimitStore, type MemoryStoreOptions } from './ratelimit/stores/memory.ts';
+export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './ratelimit/stores/memory.ts';

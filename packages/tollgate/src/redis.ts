@@ -11,8 +11,7 @@ export { RedisReplayCache, type RedisReplayCacheOptions } from './idempotency/st
 export { TieredIdempotencyStore, type TieredIdempotencyStoreOptions } from './idempotency/stores/tiered.ts';
 export {
   RedisRateLimitStore,
-  type RedisStoreOptions,
-  rateLimitScript,
+  type RedisRateLimitStoreOptions,
   StoreUnavailableError,
 } from './ratelimit/stores/redis.ts';
-export { type RedisClient, RedisScript } from './scripting/script.ts';
+export type { RedisClient } from './scripting/script.ts';

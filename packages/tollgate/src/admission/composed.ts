@@ -1,12 +1,21 @@
 import type { RecordView } from '../idempotency/record.ts';
-import type { Verdict } from '../ratelimit/algorithm.ts';
-import type { Check, RateLimitStore } from '../ratelimit/store.ts';
-import { isEnforced } from '../ratelimit/store.ts';
+import { isBlocked, type RateLimitStore } from '../ratelimit/store.ts';
 import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome } from './store.ts';
 
 /** A replay cache an admission can read (the tiered store's Redis): a completed record, or null. */
 export interface RecordLookup {
   lookup(scope: string): Promise<RecordView | null>;
+}
+
+/** Options of {@link ComposedAdmissionStore}. */
+export interface ComposedAdmissionStoreOptions {
+  /** The counters; every check of an admission is consumed in one call of this store. */
+  readonly rateLimits: RateLimitStore;
+  /**
+   * The replay cache a refused request with a key is looked up in.
+   * @default none: a refused request is refused, replay or not
+   */
+  readonly keys?: RecordLookup;
 }
 
 /**
@@ -20,49 +29,40 @@ export interface RecordLookup {
  */
 export class ComposedAdmissionStore implements AdmissionStore {
   readonly inProcess: boolean;
-  private readonly rateLimits: RateLimitStore;
 
-  private readonly keys: RecordLookup | undefined;
-
-  constructor(options: { readonly rateLimits: RateLimitStore; readonly keys?: RecordLookup }) {
-    this.rateLimits = options.rateLimits;
-    this.keys = options.keys;
+  constructor(private readonly options: ComposedAdmissionStoreOptions) {
     this.inProcess = options.rateLimits.inProcess;
   }
 
   async admit(request: AdmissionRequest): Promise<Admission> {
+    const { rateLimits, keys } = this.options;
     const checks =
       request.operationChecks.length === 0
         ? request.requestChecks
         : [...request.requestChecks, ...request.operationChecks];
-    if (checks.length === 0 && request.key !== undefined && this.keys !== undefined) {
+    if (checks.length === 0 && request.key !== undefined && keys !== undefined) {
       // Nothing to count: the cache's answer is the whole admission.
-      const record = await this.keys.lookup(request.key.scope);
+      const record = await keys.lookup(request.key.scope);
       return { allowed: true, verdicts: [], key: record === null ? unknownKey : { status: 'found', record } };
     }
-    const verdicts = checks.length === 0 ? [] : await this.rateLimits.consume(checks);
-    const allowed = admits(checks, verdicts);
+    const verdicts = checks.length === 0 ? [] : await rateLimits.consume(checks);
+    const allowed = !isBlocked(checks, verdicts);
     if (request.key === undefined) return { allowed, verdicts };
     if (allowed) return { allowed, verdicts, key: unknownKey };
-    const record = this.keys === undefined ? null : await this.keys.lookup(request.key.scope);
+    const record = keys === undefined ? null : await keys.lookup(request.key.scope);
     if (record === null) return { allowed, verdicts };
     // A replay, a mismatch or a conflict: it pays for the request, never for the operation.
     const { requestChecks, operationChecks } = request;
     const [spent, peeked] = await Promise.all([
-      requestChecks.length === 0 ? [] : this.rateLimits.consume(requestChecks),
-      operationChecks.length === 0 ? [] : this.rateLimits.peek(operationChecks),
+      requestChecks.length === 0 ? [] : rateLimits.consume(requestChecks),
+      operationChecks.length === 0 ? [] : rateLimits.peek(operationChecks),
     ]);
     return {
-      allowed: admits(requestChecks, spent),
+      allowed: !isBlocked(requestChecks, spent),
       verdicts: [...spent, ...peeked],
       key: { status: 'found', record },
     };
   }
-}
-
-function admits(checks: readonly Check[], verdicts: readonly Verdict[]): boolean {
-  for (let i = 0; i < checks.length; i++) if (!verdicts[i]!.allowed && isEnforced(checks[i]!)) return false;
-  return true;
 }
 
 const unknownKey: KeyOutcome = { status: 'unknown' };

@@ -1,5 +1,4 @@
-import type { Verdict } from '../ratelimit/algorithm.ts';
-import type { Check } from '../ratelimit/store.ts';
+import { isBlocked } from '../ratelimit/store.ts';
 import type { MemoryRateLimitStore } from '../ratelimit/stores/memory.ts';
 import type { InProcessKeys } from './in-process-keys.ts';
 import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome } from './store.ts';
@@ -30,13 +29,8 @@ const unknown: KeyOutcome = { status: 'unknown' };
  */
 export class MemoryAdmissionStore implements AdmissionStore {
   readonly inProcess = true;
-  private readonly rateLimits: MemoryRateLimitStore;
-  private readonly keys: InProcessKeys | undefined;
 
-  constructor(options: MemoryAdmissionStoreOptions) {
-    this.rateLimits = options.rateLimits;
-    this.keys = options.keys;
-  }
+  constructor(private readonly options: MemoryAdmissionStoreOptions) {}
 
   admit(request: AdmissionRequest): Promise<Admission> {
     try {
@@ -48,12 +42,13 @@ export class MemoryAdmissionStore implements AdmissionStore {
 
   /** {@link admit} as the synchronous step it is. */
   admitNow({ requestChecks, operationChecks, key }: AdmissionRequest): Admission {
-    const seen = key === undefined || this.keys === undefined ? unknown : this.keys.find(key);
+    const { rateLimits, keys } = this.options;
+    const seen = key === undefined || keys === undefined ? unknown : keys.find(key);
     if (seen.status === 'found') {
       // A replay, a mismatch or a conflict: it pays for the request, never for the operation.
-      const spent = this.rateLimits.decideNow(requestChecks, 'consume');
-      const peeked = this.rateLimits.decideNow(operationChecks, 'peek');
-      return { allowed: admits(requestChecks, spent), verdicts: spent.concat(peeked), key: seen };
+      const spent = rateLimits.decideNow(requestChecks, 'consume');
+      const peeked = rateLimits.decideNow(operationChecks, 'peek');
+      return { allowed: !isBlocked(requestChecks, spent), verdicts: spent.concat(peeked), key: seen };
     }
     const checks =
       operationChecks.length === 0
@@ -61,19 +56,11 @@ export class MemoryAdmissionStore implements AdmissionStore {
         : requestChecks.length === 0
           ? operationChecks
           : requestChecks.concat(operationChecks);
-    const verdicts = this.rateLimits.decideNow(checks, 'consume');
-    const allowed = admits(checks, verdicts);
+    const verdicts = rateLimits.decideNow(checks, 'consume');
+    const allowed = !isBlocked(checks, verdicts);
     // A refused new key claims nothing; an admitted one is claimed by keys that can.
     if (key === undefined || !allowed) return { allowed, verdicts };
-    const claimed = key.claim === false ? undefined : this.keys?.claimNow?.(key);
+    const claimed = key.claim === false ? undefined : keys?.claimNow?.(key);
     return { allowed, verdicts, key: claimed ?? unknown };
   }
-}
-
-/** Every enforcing check admitted (a shadow check never refuses). */
-function admits(checks: readonly Check[], verdicts: readonly Verdict[]): boolean {
-  for (let i = 0; i < checks.length; i++) {
-    if (!verdicts[i]!.allowed && checks[i]!.policy.mode === 'enforce') return false;
-  }
-  return true;
 }

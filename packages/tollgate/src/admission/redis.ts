@@ -1,7 +1,7 @@
 import type { Checkpoint, JsonValue, RecordState, RecordView } from '../idempotency/record.ts';
 import { completedFromBytes, responseFromText } from '../idempotency/stores/response-codec.ts';
 import type { Verdict } from '../ratelimit/algorithm.ts';
-import type { Check } from '../ratelimit/store.ts';
+import { type Check, isBlocked } from '../ratelimit/store.ts';
 import type { RedisRateLimitStore } from '../ratelimit/stores/redis.ts';
 import {
   type AdmissionDecision,
@@ -9,7 +9,6 @@ import {
   KeyStepKind,
   type KeyStepReply,
 } from '../ratelimit/stores/redis-script.ts';
-import { isBlocked } from '../scripting/cross-slot.ts';
 import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome, KeyStep } from './store.ts';
 
 /** Where the idempotency keys that {@link RedisAdmissionStore} looks up live. */
@@ -43,40 +42,35 @@ export interface RedisAdmissionStoreOptions {
  * found after all) gives back what is left of the operation checks' units.
  *
  * @example
- * const rateLimits = new RedisRateLimitStore(redis);
+ * const rateLimits = new RedisRateLimitStore({ redis });
  * const admissions = new RedisAdmissionStore({ rateLimits, keys: { kind: 'record', prefix: 'tollgate:idem:' } });
  */
 export class RedisAdmissionStore implements AdmissionStore {
   readonly inProcess = false;
-  private readonly rateLimits: RedisRateLimitStore;
-  private readonly keys: RedisAdmissionKeys | undefined;
 
-  constructor(options: RedisAdmissionStoreOptions) {
-    this.rateLimits = options.rateLimits;
-    this.keys = options.keys;
-  }
+  constructor(private readonly options: RedisAdmissionStoreOptions) {}
 
   async admit(request: AdmissionRequest): Promise<Admission> {
     const { requestChecks, operationChecks, key } = request;
-    if (this.rateLimits.cluster) return this.admitAcrossSlots(request);
-    const kind = this.keys?.kind === 'cache' ? KeyStepKind.cache : recordKind(key);
-    const reply = await this.rateLimits.admit(this.decision(request, kind));
+    if (this.options.rateLimits.cluster) return this.admitAcrossSlots(request);
+    const kind = this.options.keys?.kind === 'cache' ? KeyStepKind.cache : recordKind(key);
+    const reply = await this.options.rateLimits.admit(this.decision(request, kind));
     if (key === undefined) return plain(requestChecks, operationChecks, reply.verdicts);
-    const outcome = this.keys === undefined ? unknownKey : keyOutcome(reply.key!);
+    const outcome = this.options.keys === undefined ? unknownKey : keyOutcome(reply.key!);
     if (outcome === undefined) return this.undecodable(request, reply);
     return admission(requestChecks, operationChecks, reply.verdicts, outcome);
   }
 
   private decision(request: AdmissionRequest, kind: KeyStepKind): AdmissionDecision {
     const { requestChecks, operationChecks, key } = request;
-    if (key === undefined || this.keys === undefined) return { requestChecks, operationChecks };
+    if (key === undefined || this.options.keys === undefined) return { requestChecks, operationChecks };
     return { requestChecks, operationChecks, key: this.step(key, kind) };
   }
 
   private step(key: KeyStep, kind: KeyStepKind): NonNullable<AdmissionDecision['key']> {
     return {
       kind,
-      redisKey: this.keys!.prefix + key.scope,
+      redisKey: this.options.keys!.prefix + key.scope,
       fingerprint: key.fingerprint,
       leaseMs: key.leaseMs,
       ttlMs: key.ttlMs,
@@ -90,26 +84,26 @@ export class RedisAdmissionStore implements AdmissionStore {
   private async undecodable(request: AdmissionRequest, reply: AdmissionReply): Promise<Admission> {
     const { requestChecks, operationChecks } = request;
     if (!isBlocked(requestChecks, reply.verdicts)) {
-      await this.rateLimits.cancel(
+      await this.options.rateLimits.cancel(
         requestChecks,
         requestChecks.map(() => reply.now),
       );
     }
-    const again = await this.rateLimits.admit({ requestChecks, operationChecks });
+    const again = await this.options.rateLimits.admit({ requestChecks, operationChecks });
     return admission(requestChecks, operationChecks, again.verdicts, unknownKey);
   }
 
   private async admitAcrossSlots(request: AdmissionRequest): Promise<Admission> {
     const { requestChecks, operationChecks, key } = request;
     const all = [...requestChecks, ...operationChecks];
-    if (key === undefined || this.keys === undefined) {
-      const { verdicts } = await this.rateLimits.consumeTimed(all);
+    if (key === undefined || this.options.keys === undefined) {
+      const { verdicts } = await this.options.rateLimits.consumeTimed(all);
       return key === undefined
         ? plain(requestChecks, operationChecks, verdicts)
         : admission(requestChecks, operationChecks, verdicts, unknownKey);
     }
-    const record = this.keys.kind === 'record';
-    const lookup = await this.rateLimits.admit({
+    const record = this.options.keys.kind === 'record';
+    const lookup = await this.options.rateLimits.admit({
       requestChecks: [],
       operationChecks: [],
       key: this.step(key, record ? KeyStepKind.recordLookup : KeyStepKind.cache),
@@ -117,17 +111,17 @@ export class RedisAdmissionStore implements AdmissionStore {
     const seen = keyOutcome(lookup.key!);
     if (seen?.status === 'found') {
       const [paid, peeked] = await Promise.all([
-        this.rateLimits.consume(requestChecks),
-        this.rateLimits.peek(operationChecks),
+        this.options.rateLimits.consume(requestChecks),
+        this.options.rateLimits.peek(operationChecks),
       ]);
       return admission(requestChecks, operationChecks, [...paid, ...peeked], seen);
     }
-    const { verdicts, at } = await this.rateLimits.consumeTimed(all);
+    const { verdicts, at } = await this.options.rateLimits.consumeTimed(all);
     // A handler that claims in its own transaction (`claim: false`) gets the key unclaimed.
     if (isBlocked(all, verdicts) || !record || key.claim === false) {
       return admission(requestChecks, operationChecks, verdicts, unknownKey);
     }
-    const claim = await this.rateLimits.admit({
+    const claim = await this.options.rateLimits.admit({
       requestChecks: [],
       operationChecks: [],
       key: this.step(key, KeyStepKind.record),
@@ -135,7 +129,9 @@ export class RedisAdmissionStore implements AdmissionStore {
     const outcome = keyOutcome(claim.key!)!;
     if (outcome.status === 'found') {
       // A concurrent claimant won: this request is a conflict and owes no operation quota.
-      await this.rateLimits.cancel(operationChecks, at.slice(requestChecks.length)).catch(() => undefined);
+      await this.options.rateLimits
+        .cancel(operationChecks, at.slice(requestChecks.length))
+        .catch(() => undefined);
     }
     return admission(requestChecks, operationChecks, verdicts, outcome);
   }

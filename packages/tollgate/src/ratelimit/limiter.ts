@@ -1,3 +1,4 @@
+import { ErrorCode } from '../codes.ts';
 import { DEFAULT_STORE_TIMEOUT_MS, Deadline } from '../deadline.ts';
 import { TollgateError } from '../errors.ts';
 import type { Verdict } from './algorithm.ts';
@@ -10,7 +11,7 @@ import {
   subjectOf,
 } from './policy.ts';
 import type { Check, RateLimitStore } from './store.ts';
-import { type DecideMode, MemoryRateLimitStore } from './stores/memory.ts';
+import { MemoryRateLimitStore } from './stores/memory.ts';
 
 /** One policy's part of a decision. */
 export interface PolicyResult {
@@ -61,6 +62,9 @@ export interface RateLimiterOptions {
 /** A store that answers in time but not sensibly is a fault, not a decision. */
 export class StoreReplyError extends TollgateError {
   override readonly name = 'StoreReplyError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.StoreReply, message, options);
+  }
 }
 
 /**
@@ -91,7 +95,7 @@ export class RateLimiter {
     this.policies = options.policies.map((policy) => ('windowMs' in policy ? policy : definePolicy(policy)));
     const names = new Set(this.policies.map((policy) => policy.name));
     if (names.size !== this.policies.length) {
-      throw new TollgateError('ERR_POLICY_INVALID', 'policy names must be unique within a limiter');
+      throw new TollgateError(ErrorCode.PolicyInvalid, 'policy names must be unique within a limiter');
     }
   }
 
@@ -121,7 +125,7 @@ export class RateLimiter {
     store: MemoryRateLimitStore,
     facts: RequestFacts,
     cost = DEFAULT_COST,
-    mode: DecideMode,
+    mode: 'consume' | 'peek',
   ): Promise<RateLimitResult> {
     let checks: Check[];
     try {
@@ -152,10 +156,7 @@ export class RateLimiter {
     try {
       verdicts = await this.guard(call(checks));
       if (verdicts.length !== checks.length) {
-        throw new StoreReplyError(
-          'ERR_STORE_REPLY',
-          `store answered ${verdicts.length} verdicts for ${checks.length}`,
-        );
+        throw new StoreReplyError(`store answered ${verdicts.length} verdicts for ${checks.length}`);
       }
     } catch (error) {
       this.onStoreError?.(error);
@@ -170,7 +171,7 @@ export class RateLimiter {
 
   private checksFor(facts: RequestFacts, cost: number): Check[] {
     if (!Number.isSafeInteger(cost) || cost < 1) {
-      throw new TollgateError('ERR_COST_INVALID', `cost must be a positive integer, got ${cost}`);
+      throw new TollgateError(ErrorCode.CostInvalid, `cost must be a positive integer, got ${cost}`);
     }
     const policies = this.policies;
     // Sized once: pushing onto `[]` would allocate a larger backing store on every call.
@@ -182,7 +183,7 @@ export class RateLimiter {
       if (subject === undefined) continue;
       if (cost > policy.burst) {
         throw new TollgateError(
-          'ERR_COST_EXCEEDS_LIMIT',
+          ErrorCode.CostExceedsLimit,
           `cost ${cost} can never be admitted by policy "${policy.name}" (capacity ${policy.burst})`,
         );
       }

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../codes.ts';
 import { TollgateError } from '../errors.ts';
 import { type AlgorithmName, algorithmNames, type Limits } from './algorithm.ts';
 
@@ -83,19 +84,19 @@ export function definePolicy(options: PolicyOptions): Policy {
   const burst = options.burst ?? limit;
   if (options.burst !== undefined && (algorithm === 'fixed-window' || algorithm === 'sliding-window')) {
     throw new TollgateError(
-      'ERR_POLICY_INVALID',
+      ErrorCode.PolicyInvalid,
       `policy "${name}": burst applies to token-bucket and gcra only`,
     );
   }
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
     throw new TollgateError(
-      'ERR_POLICY_INVALID',
+      ErrorCode.PolicyInvalid,
       `policy name "${name}" must be 1-64 chars of [A-Za-z0-9_.-]`,
     );
   }
   if (!algorithmNames.includes(algorithm)) {
     throw new TollgateError(
-      'ERR_POLICY_INVALID',
+      ErrorCode.PolicyInvalid,
       `policy "${name}": algorithm must be one of ${algorithmNames.join(', ')}`,
     );
   }
@@ -106,7 +107,7 @@ export function definePolicy(options: PolicyOptions): Policy {
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new TollgateError(
-        'ERR_POLICY_INVALID',
+        ErrorCode.PolicyInvalid,
         `policy "${name}": ${field} must be a positive integer, got ${value}`,
       );
     }
@@ -115,7 +116,7 @@ export function definePolicy(options: PolicyOptions): Policy {
   for (const part of given) {
     if (!subjectOrder.includes(part) && !/^(param|body):[A-Za-z0-9_.-]{1,128}$/.test(part)) {
       throw new TollgateError(
-        'ERR_POLICY_INVALID',
+        ErrorCode.PolicyInvalid,
         `policy "${name}": subject part "${part}" must be principal, ip, route, param:<name> or body:<dotted.path>`,
       );
     }

@@ -27,7 +27,13 @@ export interface RateLimitStore {
   refund(checks: readonly Check[]): Promise<void>;
 }
 
-/** An enforcing check blocks the others; a shadow one is counted but never blocks. */
-export function isEnforced(check: Check): boolean {
-  return check.policy.mode === 'enforce';
+/**
+ * True when an enforcing check was denied, so an all-or-nothing step consumed nothing; a
+ * shadow check is counted but never blocks. `verdicts[i]` answers `checks[i]`.
+ */
+export function isBlocked(checks: readonly Check[], verdicts: readonly Verdict[]): boolean {
+  for (let i = 0; i < checks.length; i++) {
+    if (!verdicts[i]!.allowed && checks[i]!.policy.mode === 'enforce') return true;
+  }
+  return false;
 }

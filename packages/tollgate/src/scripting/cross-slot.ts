@@ -1,5 +1,5 @@
 import type { Verdict } from '../ratelimit/algorithm.ts';
-import type { Check } from '../ratelimit/store.ts';
+import { type Check, isBlocked } from '../ratelimit/store.ts';
 
 /** One hash slot's part of a request whose checks span slots on a Redis Cluster. */
 export interface Participant {
@@ -70,12 +70,4 @@ export async function twoPhase(
     }),
   );
   return verdicts;
-}
-
-/** True when an enforcing check of the slot was denied (the slot then consumed nothing). */
-export function isBlocked(checks: readonly Check[], verdicts: readonly Verdict[]): boolean {
-  for (let i = 0; i < checks.length; i++) {
-    if (!verdicts[i]!.allowed && checks[i]!.policy.mode === 'enforce') return true;
-  }
-  return false;
 }

@@ -25,30 +25,33 @@ export class RedisScript {
     return new RedisScript(file.pathname.split('/').pop()!, readFileSync(file, 'utf8'));
   }
 
-  async run(
-    redis: RedisClient,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
-    }
+  /** Runs the script on `keys` and `args`, answering its reply as ioredis decodes it. */
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return this.send(redis, false, keys, args);
   }
 
   /** As {@link run}, with every string of the reply as a Buffer (for binary values). */
-  async runBuffer(
+  runBuffer(
     redis: RedisClient,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {
+    return this.send(redis, true, keys, args);
+  }
+
+  private async send(
+    redis: RedisClient,
+    buffers: boolean,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    const argv = [this.sha, keys.length, ...keys, ...args];
     try {
-      return await redis.callBuffer('EVALSHA', [this.sha, keys.length, ...keys, ...args]);
+      return await (buffers ? redis.callBuffer('EVALSHA', argv) : redis.call('EVALSHA', argv));
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return redis.callBuffer('EVAL', [this.source, keys.length, ...keys, ...args]);
+      argv[0] = this.source;
+      return buffers ? redis.callBuffer('EVAL', argv) : redis.call('EVAL', argv);
     }
   }
 }

@@ -20,7 +20,7 @@ async function yieldTimes(turns: number): Promise<void> {
 }
 
 function fixture(now: () => number) {
-  const rateLimits = new MemoryRateLimitStore({ now });
+  const rateLimits = new MemoryRateLimitStore({ clock: { now } });
   const keys = new MemoryIdempotencyStore({ clock: { now } });
   return { rateLimits, keys, store: new MemoryAdmissionStore({ rateLimits, keys }) };
 }
@@ -177,7 +177,7 @@ describe('MemoryAdmissionStore under concurrency', () => {
 
   it('answers `unknown` for every concurrent new key when the keys can only look up (a replay cache)', async () => {
     const idempotency = new MemoryIdempotencyStore({ clock: { now: () => T0 } });
-    const rateLimits = new MemoryRateLimitStore({ now: () => T0 });
+    const rateLimits = new MemoryRateLimitStore({ clock: { now: () => T0 } });
     const store = new MemoryAdmissionStore({ rateLimits, keys: { find: (step) => idempotency.find(step) } });
     const payments = definePolicy({
       name: 'payments',

@@ -241,7 +241,7 @@ async function run(
   commands: readonly Command[],
 ): Promise<void> {
   const clock = { now: T0 + 17 };
-  const rateLimits = new MemoryRateLimitStore({ now: () => clock.now });
+  const rateLimits = new MemoryRateLimitStore({ clock: { now: () => clock.now } });
   const idempotency = new MemoryIdempotencyStore({ clock: { now: () => clock.now } });
   const keys: InProcessKeys | undefined =
     keysMode === 'claiming'

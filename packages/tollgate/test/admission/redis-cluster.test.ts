@@ -30,9 +30,10 @@ describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
 
   const open = (redis: Redis | Cluster, clock?: () => number) => {
     const prefix = keyPrefix();
-    const rateLimits = new RedisRateLimitStore(redis, {
+    const rateLimits = new RedisRateLimitStore({
+      redis,
       prefix: `${prefix}rl:`,
-      ...(clock ? { unsafeTestClock: clock } : {}),
+      ...(clock ? { unsafeTestClock: { now: clock } } : {}),
     });
     return {
       prefix,
@@ -149,7 +150,7 @@ describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
       const stores = clients.map(
         (client) =>
           new RedisAdmissionStore({
-            rateLimits: new RedisRateLimitStore(client, { prefix: `${prefix}rl:` }),
+            rateLimits: new RedisRateLimitStore({ redis: client, prefix: `${prefix}rl:` }),
             keys: { kind: 'record', prefix: `${prefix}k:` },
           }),
       );
@@ -164,7 +165,7 @@ describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
       const statuses = admissions.map((admission) => admission.key?.status);
       expect(statuses.filter((status) => status === 'claimed')).toHaveLength(1);
       expect(statuses.filter((status) => status === 'found')).toHaveLength(39);
-      const [spent] = await new RedisRateLimitStore(cluster, { prefix: `${prefix}rl:` }).peek([
+      const [spent] = await new RedisRateLimitStore({ redis: cluster, prefix: `${prefix}rl:` }).peek([
         { policy: operation, subject: '*', cost: 1 },
       ]);
       expect(spent!.remaining).toBe(1000 - 1 - 1); // one consumed; a peek's `remaining` assumes one more
@@ -202,9 +203,10 @@ describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
 
   it('reads a replay-cache entry in its own slot: a hit pays request checks only, a miss pays all', async () => {
     const prefix = keyPrefix();
-    const rateLimits = new RedisRateLimitStore(cluster, {
+    const rateLimits = new RedisRateLimitStore({
+      redis: cluster,
       prefix: `${prefix}rl:`,
-      unsafeTestClock: () => T0,
+      unsafeTestClock: { now: () => T0 },
     });
     const store = new RedisAdmissionStore({ rateLimits, keys: { kind: 'cache', prefix: `${prefix}c:` } });
     const perUser = definePolicy({

@@ -41,9 +41,10 @@ describe('RedisAdmissionStore on one Redis node', () => {
 
   const open = (clock?: () => number, kind: 'record' | 'cache' = 'record') => {
     const prefix = keyPrefix();
-    const rateLimits = new RedisRateLimitStore(redis, {
+    const rateLimits = new RedisRateLimitStore({
+      redis,
       prefix: `${prefix}rl:`,
-      ...(clock ? { unsafeTestClock: clock } : {}),
+      ...(clock ? { unsafeTestClock: { now: clock } } : {}),
     });
     return {
       prefix,
@@ -225,7 +226,7 @@ describe('RedisAdmissionStore on one Redis node', () => {
         const stores = clients.map(
           (client) =>
             new RedisAdmissionStore({
-              rateLimits: new RedisRateLimitStore(client, { prefix: `${prefix}rl:` }),
+              rateLimits: new RedisRateLimitStore({ redis: client, prefix: `${prefix}rl:` }),
               keys: { kind: 'record', prefix: `${prefix}k:` },
             }),
         );

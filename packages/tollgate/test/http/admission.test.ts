@@ -181,7 +181,7 @@ describe.each([
         backend === 'memory'
           ? {}
           : {
-              rateLimitStore: new RedisRateLimitStore(redis!, { prefix: `${prefix}rl:` }),
+              rateLimitStore: new RedisRateLimitStore({ redis: redis!, prefix: `${prefix}rl:` }),
               idempotencyStore: new TieredIdempotencyStore({
                 truth: truth!,
                 redis: redis!,

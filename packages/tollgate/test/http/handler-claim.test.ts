@@ -109,7 +109,7 @@ describe("{ claim: 'handler' } with counters and keys on one Redis", () => {
     const app = Fastify();
     try {
       await app.register(tollgate, {
-        rateLimitStore: new RedisRateLimitStore(redis, { prefix: `${prefix}rl:` }),
+        rateLimitStore: new RedisRateLimitStore({ redis, prefix: `${prefix}rl:` }),
         idempotencyStore: gateStore,
         principal: () => 'acct_1',
         policies: [

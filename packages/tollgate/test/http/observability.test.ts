@@ -118,7 +118,7 @@ describe('a dead Redis', () => {
     const registry = new Registry();
     const fastify = Fastify();
     await fastify.register(tollgate, {
-      rateLimitStore: new RedisRateLimitStore(client),
+      rateLimitStore: new RedisRateLimitStore({ redis: client }),
       idempotencyStore: new MemoryIdempotencyStore(),
       metrics: registry,
     });

@@ -63,9 +63,10 @@ describe('redis store on a Cluster: requests across slots in two phases', () => 
           let held: ((release: () => void) => void) | undefined;
           const onHold = () => new Promise<void>((resolve) => held?.(() => resolve()));
           const limiter = new RateLimiter({
-            store: new RedisRateLimitStore(cluster, {
+            store: new RedisRateLimitStore({
+              redis: cluster,
               prefix: keyPrefix(),
-              unsafeTestClock: () => now,
+              unsafeTestClock: { now: () => now },
               unsafeBeforeSecondPhase: onHold,
             }),
             policies: [global, user],
@@ -147,7 +148,8 @@ describe('redis store on a Cluster: requests across slots in two phases', () => 
 
   it('answers a refusal, never an error a fail-open policy would admit, when the second phase is lost', async () => {
     const limiter = new RateLimiter({
-      store: new RedisRateLimitStore(cluster, {
+      store: new RedisRateLimitStore({
+        redis: cluster,
         prefix: keyPrefix(),
         unsafeBeforeSecondPhase: () => Promise.reject(new Error('connection lost')),
       }),

@@ -15,7 +15,8 @@ describe('redis store on a 3-master Redis Cluster', () => {
 
   it('keeps every algorithm property (fast-check)', async () => {
     await checkStoreProperties(
-      async (clock) => new RedisRateLimitStore(cluster, { prefix: keyPrefix(), unsafeTestClock: clock }),
+      async (clock) =>
+        new RedisRateLimitStore({ redis: cluster, prefix: keyPrefix(), unsafeTestClock: { now: clock } }),
       15,
     );
   });
@@ -23,7 +24,7 @@ describe('redis store on a 3-master Redis Cluster', () => {
   it('checks policies of one principal in one slot and spreads principals over the masters', async () => {
     const prefix = keyPrefix();
     const limiter = new RateLimiter({
-      store: new RedisRateLimitStore(cluster, { prefix }),
+      store: new RedisRateLimitStore({ redis: cluster, prefix }),
       policies: [
         { name: 'user', algorithm: 'sliding-window', limit: 100, windowSeconds: 60, subject: ['principal'] },
         {
@@ -57,7 +58,7 @@ describe('redis store on a 3-master Redis Cluster', () => {
   it('stays all-or-nothing across slots: a denied global policy leaves per-principal counters untouched', async () => {
     const prefix = keyPrefix();
     const limiter = new RateLimiter({
-      store: new RedisRateLimitStore(cluster, { prefix }),
+      store: new RedisRateLimitStore({ redis: cluster, prefix }),
       policies: [
         { name: 'global', algorithm: 'fixed-window', limit: 5, windowSeconds: 3600 },
         { name: 'ip', algorithm: 'fixed-window', limit: 100, windowSeconds: 3600, subject: ['ip'] },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 async function decide(requests: number): Promise<RateLimitResult> {
   const limiter = new RateLimiter({
-    store: new MemoryRateLimitStore({ now: () => 120_000 }),
+    store: new MemoryRateLimitStore({ clock: { now: () => 120_000 } }),
     policies: [
       {
         name: 'per-user',

@@ -1,7 +1,7 @@
 import { definePolicy, MemoryRateLimitStore, RateLimiter, TollgateError } from 'tollgate';
 import { describe, expect, it } from 'vitest';
 
-const at = (now: number) => new MemoryRateLimitStore({ now: () => now });
+const at = (now: number) => new MemoryRateLimitStore({ clock: { now: () => now } });
 
 describe('RateLimiter', () => {
   it('counts a shadow policy and reports it, but never rejects for it', async () => {
@@ -110,8 +110,10 @@ describe('RateLimiter', () => {
     const errors: unknown[] = [];
     const broken = new RateLimiter({
       store: new MemoryRateLimitStore({
-        now: () => {
-          throw new Error('clock gone');
+        clock: {
+          now: () => {
+            throw new Error('clock gone');
+          },
         },
       }),
       policies: [{ ...policy, onStoreError: 'closed' }],

@@ -4,7 +4,7 @@ import { checkStoreProperties } from './store-properties.ts';
 
 describe('memory store', () => {
   it('keeps every algorithm property (fast-check)', async () => {
-    await checkStoreProperties(async (clock) => new MemoryRateLimitStore({ now: clock }), 150);
+    await checkStoreProperties(async (clock) => new MemoryRateLimitStore({ clock: { now: clock } }), 150);
   });
 
   it('is exact under concurrency within one process', async () => {
@@ -18,7 +18,7 @@ describe('memory store', () => {
 
   it('drops idle keys without a timer and stays bounded at maxKeys', async () => {
     let now = 1_000_000;
-    const store = new MemoryRateLimitStore({ now: () => now, maxKeys: 50 });
+    const store = new MemoryRateLimitStore({ clock: { now: () => now }, maxKeys: 50 });
     const limiter = new RateLimiter({
       store,
       policies: [{ name: 'p', algorithm: 'token-bucket', limit: 5, windowSeconds: 1, subject: ['ip'] }],
@@ -33,7 +33,7 @@ describe('memory store', () => {
   });
 
   it("at maxKeys, a decision that adds a key never writes one subject's counter into another's", async () => {
-    const store = new MemoryRateLimitStore({ now: () => 5_000, maxKeys: 1 });
+    const store = new MemoryRateLimitStore({ clock: { now: () => 5_000 }, maxKeys: 1 });
     const perIp = definePolicy({
       name: 'per-ip',
       algorithm: 'fixed-window',
@@ -68,7 +68,7 @@ describe('memory store', () => {
   });
 
   it('refunds cost back to the counter', async () => {
-    const store = new MemoryRateLimitStore({ now: () => 5_000 });
+    const store = new MemoryRateLimitStore({ clock: { now: () => 5_000 } });
     const policy = definePolicy({ name: 'p', algorithm: 'fixed-window', limit: 2, windowSeconds: 60 });
     const limiter = new RateLimiter({ store, policies: [policy] });
     await limiter.check({}, { cost: 2 });

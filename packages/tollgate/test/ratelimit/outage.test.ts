@@ -16,7 +16,7 @@ describe('redis outage', () => {
   const errors: unknown[] = [];
   const limiter = (only: 'open' | 'closed') =>
     new RateLimiter({
-      store: new RedisRateLimitStore(redis),
+      store: new RedisRateLimitStore({ redis }),
       policies: policies.filter((p) => p.name === only),
       storeTimeoutMs: 100,
       onStoreError: (error) => errors.push(error),

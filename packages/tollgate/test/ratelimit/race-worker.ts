@@ -22,7 +22,7 @@ await Promise.all(clients.map((client) => client.ping()));
 const limiters = clients.map(
   (client) =>
     new RateLimiter({
-      store: new RedisRateLimitStore(client, { prefix }),
+      store: new RedisRateLimitStore({ redis: client, prefix }),
       policies: [
         { name: 'global', algorithm: 'gcra', limit: 1, windowSeconds: 3600, burst: 150 },
         {

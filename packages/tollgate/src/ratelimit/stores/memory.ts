@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../../clock.ts';
 import type { Verdict } from '../algorithm.ts';
 import { algorithms } from '../algorithms/index.ts';
 import type { Check, RateLimitStore } from '../store.ts';
@@ -6,7 +7,8 @@ import type { Check, RateLimitStore } from '../store.ts';
 const stride = 4;
 const expiresSlot = 3;
 
-export interface MemoryStoreOptions {
+/** Options of {@link MemoryRateLimitStore}. */
+export interface MemoryRateLimitStoreOptions {
   /**
    * The most keys held at once. At the cap the key under the clock hand is dropped even if
    * it is not idle yet, which forgets that subject's usage: size it above the number of
@@ -15,14 +17,11 @@ export interface MemoryStoreOptions {
    */
   maxKeys?: number;
   /**
-   * The clock, in milliseconds. Inject one in tests.
-   * @default Date.now
+   * The time windows and buckets are measured by. Inject one in tests.
+   * @default systemClock
    */
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
-
-/** `consume` decides and stores when admitted; `peek` only decides. */
-export type DecideMode = 'consume' | 'peek';
 
 /** One policy's counters: subject → offset of its state in the shared array. */
 type Table = Map<string, number>;
@@ -53,11 +52,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private scratch = new Float64Array(stride * 8);
   private found = new Int32Array(8);
   private readonly maxKeys: number;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
 
-  constructor(options: MemoryStoreOptions = {}) {
+  constructor(options: MemoryRateLimitStoreOptions = {}) {
     this.maxKeys = options.maxKeys ?? 1_000_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** How many keys are held now. */
@@ -74,7 +73,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   refund(checks: readonly Check[]): Promise<void> {
-    const now = this.now();
+    const now = this.clock.now();
     for (const { policy, subject, cost } of checks) {
       const slot = this.tables.get(policy.name)?.get(subject);
       if (slot !== undefined) algorithms[policy.algorithm].refund(this.state, slot, policy, cost, now);
@@ -85,10 +84,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /**
    * `consume` or `peek` as one synchronous step, for callers in this process that must decide
    * something else in the same step (an admission claiming an idempotency key) or that want
-   * no promise at all (the limiter's in-process path).
+   * no promise at all (the limiter's in-process path). `consume` decides and stores when
+   * admitted; `peek` only decides.
    */
-  decideNow(checks: readonly Check[], mode: DecideMode): Verdict[] {
-    const now = this.now();
+  decideNow(checks: readonly Check[], mode: 'consume' | 'peek'): Verdict[] {
+    const now = this.clock.now();
     this.sweep(now);
     const count = checks.length;
     if (count > this.found.length) {

@@ -1,3 +1,5 @@
+import type { Clock } from '../../clock.ts';
+import { ErrorCode } from '../../codes.ts';
 import { TollgateError } from '../../errors.ts';
 import { type Participant, twoPhase } from '../../scripting/cross-slot.ts';
 import type { RedisClient } from '../../scripting/script.ts';
@@ -15,9 +17,10 @@ import {
   verdictsAt,
 } from './redis-script.ts';
 
-export { rateLimitScript } from './redis-script.ts';
-
-export interface RedisStoreOptions {
+/** Options of {@link RedisRateLimitStore}. */
+export interface RedisRateLimitStoreOptions {
+  /** The client (a single node or a Cluster) the counters live on. */
+  redis: RedisClient;
   /**
    * Prefix of every key this store writes.
    * @default 'tollgate:rl:'
@@ -27,7 +30,7 @@ export interface RedisStoreOptions {
    * For tests only: a clock to use instead of the Redis server's `TIME`. In production every
    * process must share one clock, and the server's is the only one they all see.
    */
-  unsafeTestClock?: () => number;
+  unsafeTestClock?: Pick<Clock, 'now'>;
   /**
    * For tests only: awaited on a Cluster before the second phase of a request whose checks
    * span slots (the cancel of what other slots consumed), to delay it as a slow network would;
@@ -44,6 +47,9 @@ export interface RedisStoreOptions {
 /** The client lost its connection: answer at once instead of queueing behind a reconnect. */
 export class StoreUnavailableError extends TollgateError {
   override readonly name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.StoreUnavailable, message, options);
+  }
 }
 
 type Kind = Mode | 'admit';
@@ -85,12 +91,13 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly cluster: boolean;
   /** @internal */
   readonly beforeSecondPhase: (() => Promise<void>) | undefined;
-  private readonly clock: (() => number) | undefined;
+  private readonly clock: Pick<Clock, 'now'> | undefined;
   private readonly maxBatch: number;
   private readonly queues: Record<Kind, Queued[]> = { consume: [], peek: [], refund: [], admit: [] };
   private flushScheduled = false;
 
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
+  constructor(options: RedisRateLimitStoreOptions) {
+    const { redis } = options;
     this.redis = redis;
     this.prefix = options.prefix ?? 'tollgate:rl:';
     this.clock = options.unsafeTestClock;
@@ -205,9 +212,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     timed: boolean,
   ): Promise<T> {
     if (disconnected.has(this.redis.status)) {
-      return Promise.reject(
-        new StoreUnavailableError('ERR_STORE_UNAVAILABLE', `redis client is ${this.redis.status}`),
-      );
+      return Promise.reject(new StoreUnavailableError(`redis client is ${this.redis.status}`));
     }
     return new Promise((resolve, reject) => {
       const queued: Queued = { decision, size, timed, resolve: resolve as (value: unknown) => void, reject };
@@ -245,7 +250,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   private async send(kind: Kind, batch: readonly Queued[]): Promise<void> {
     try {
-      const clock = this.clock?.() ?? 0;
+      const clock = this.clock?.now() ?? 0;
       if (kind === 'admit') {
         const decisions = batch.map((queued) => queued.decision as AdmissionDecision);
         const { script, keys, args } = admissionCall(this.prefix, clock, decisions);
