@@ -1,5 +1,5 @@
 import type { Verdict } from '../ratelimit/algorithm.ts';
-import type { PolicyResult, RateLimitResult } from '../ratelimit/limiter.ts';
+import { type PolicyResult, policyResult, type RateLimitResult } from '../ratelimit/limiter.ts';
 import type { Check } from '../ratelimit/store.ts';
 import type { Admission, AdmissionRequest } from './store.ts';
 
@@ -14,21 +14,11 @@ export function admissionResult(request: AdmissionRequest, admission: Admission)
   const policies: PolicyResult[] = [];
   let retryAfterSeconds = 0;
   const add = (check: Check, verdict: Verdict, consumed: boolean, decides: boolean) => {
-    const { policy } = check;
-    const shadow = policy.mode === 'shadow';
-    const wait = Math.ceil(verdict.retryAfterMs / 1000);
-    if (decides && !verdict.allowed && !shadow) retryAfterSeconds = Math.max(retryAfterSeconds, wait);
-    policies.push({
-      name: policy.name,
-      limit: policy.limit,
-      windowSeconds: policy.windowSeconds,
-      allowed: verdict.allowed,
-      // A verdict's `remaining` assumes the request was admitted; costs are whole units.
-      remaining: verdict.allowed && !consumed ? verdict.remaining + check.cost : verdict.remaining,
-      resetSeconds: Math.ceil(verdict.resetMs / 1000),
-      retryAfterSeconds: wait,
-      shadow,
-    });
+    const result = policyResult(check, verdict, consumed);
+    if (decides && !result.allowed && !result.shadow) {
+      retryAfterSeconds = Math.max(retryAfterSeconds, result.retryAfterSeconds);
+    }
+    policies.push(result);
   };
   const { verdicts, allowed } = admission;
   for (let i = 0; i < requestChecks.length; i++) add(requestChecks[i]!, verdicts[i]!, allowed, true);

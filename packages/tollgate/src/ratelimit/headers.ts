@@ -55,24 +55,21 @@ export function rateLimitHeaders(
 const plainName = /^[A-Za-z0-9_.-]+$/;
 
 function policyItem({ name, limit, windowSeconds }: PolicyResult): string {
-  const window = Math.max(1, Math.ceil(windowSeconds));
-  if (plainName.test(name)) return `"${name}";q=${limit};w=${window}`;
-  return serializeItem([
-    name,
-    new Map([
-      ['q', limit],
-      ['w', window],
-    ]),
-  ]);
+  return listItem(name, 'q', limit, 'w', Math.max(1, Math.ceil(windowSeconds)));
 }
 
 function stateItem({ name, remaining, resetSeconds }: PolicyResult): string {
-  if (plainName.test(name)) return `"${name}";r=${remaining};t=${resetSeconds}`;
+  return listItem(name, 'r', remaining, 't', resetSeconds);
+}
+
+/** `"name";a=1;b=2`: a string item with two integer parameters. */
+function listItem(name: string, a: string, aValue: number, b: string, bValue: number): string {
+  if (plainName.test(name)) return `"${name}";${a}=${aValue};${b}=${bValue}`;
   return serializeItem([
     name,
     new Map([
-      ['r', remaining],
-      ['t', resetSeconds],
+      [a, aValue],
+      [b, bValue],
     ]),
   ]);
 }

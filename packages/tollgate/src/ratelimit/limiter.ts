@@ -207,28 +207,32 @@ function summarise(
   let retryAfterSeconds = 0;
   const policies = new Array<PolicyResult>(checks.length);
   for (let i = 0; i < checks.length; i++) {
-    const { policy, cost } = checks[i]!;
-    const verdict = verdicts[i]!;
-    const shadow = policy.mode === 'shadow';
-    const wait = Math.ceil(verdict.retryAfterMs / 1000);
-    if (!verdict.allowed && !shadow) {
+    const result = policyResult(checks[i]!, verdicts[i]!, consuming);
+    if (!result.allowed && !result.shadow) {
       allowed = false;
-      retryAfterSeconds = Math.max(retryAfterSeconds, wait);
+      retryAfterSeconds = Math.max(retryAfterSeconds, result.retryAfterSeconds);
     }
-    policies[i] = {
-      name: policy.name,
-      limit: policy.limit,
-      windowSeconds: policy.windowSeconds,
-      allowed: verdict.allowed,
-      // A verdict's `remaining` assumes the request was admitted; a peek admitted nothing.
-      // Costs are whole units in every algorithm, so adding the cost back is exact.
-      remaining: verdict.allowed && !consuming ? verdict.remaining + cost : verdict.remaining,
-      resetSeconds: Math.ceil(verdict.resetMs / 1000),
-      retryAfterSeconds: wait,
-      shadow,
-    };
+    policies[i] = result;
   }
   return { allowed, reason: allowed ? 'allowed' : 'limited', retryAfterSeconds, policies };
+}
+
+/**
+ * One policy's part of a result, from its check's verdict. A verdict's `remaining` assumes
+ * the request was admitted: when the check was not `consumed` (a peek, a refused request),
+ * the cost is added back, which is exact because costs are whole units in every algorithm.
+ */
+export function policyResult({ policy, cost }: Check, verdict: Verdict, consumed: boolean): PolicyResult {
+  return {
+    name: policy.name,
+    limit: policy.limit,
+    windowSeconds: policy.windowSeconds,
+    allowed: verdict.allowed,
+    remaining: verdict.allowed && !consumed ? verdict.remaining + cost : verdict.remaining,
+    resetSeconds: Math.ceil(verdict.resetMs / 1000),
+    retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000),
+    shadow: policy.mode === 'shadow',
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { type Algorithm, ceilDiv } from '../algorithm.ts';
+import type { Algorithm } from '../algorithm.ts';
+import { backlogVerdict } from './backlog.ts';
 
 /**
  * GCRA (generic cell rate algorithm, as in redis-cell): one emission every `windowMs / limit`
@@ -20,20 +21,7 @@ export const gcra: Algorithm = {
     const whole = Math.floor(after / limit);
     next[nextAt] = now + whole;
     next[nextAt + 1] = after - whole * limit;
-    if (after <= tolerance) {
-      return {
-        allowed: true,
-        remaining: Math.floor((tolerance - after) / windowMs),
-        resetMs: ceilDiv(after, limit),
-        retryAfterMs: 0,
-      };
-    }
-    return {
-      allowed: false,
-      remaining: Math.floor((tolerance - backlog) / windowMs),
-      resetMs: ceilDiv(backlog, limit),
-      retryAfterMs: ceilDiv(after - tolerance, limit),
-    };
+    return backlogVerdict(backlog, after, tolerance, limit, windowMs);
   },
 
   refund(state, at, { limit, windowMs }, cost, now) {

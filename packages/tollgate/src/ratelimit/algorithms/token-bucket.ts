@@ -1,4 +1,5 @@
-import { type Algorithm, ceilDiv, type Limits } from '../algorithm.ts';
+import type { Algorithm, Limits } from '../algorithm.ts';
+import { backlogVerdict } from './backlog.ts';
 
 /**
  * Token bucket: `burst` tokens of capacity, refilled at `limit` tokens per window.
@@ -16,20 +17,7 @@ export const tokenBucket: Algorithm = {
     const after = debt + cost * windowMs;
     next[nextAt] = after;
     next[nextAt + 1] = now;
-    if (after <= capacity) {
-      return {
-        allowed: true,
-        remaining: Math.floor((capacity - after) / windowMs),
-        resetMs: ceilDiv(after, limit),
-        retryAfterMs: 0,
-      };
-    }
-    return {
-      allowed: false,
-      remaining: Math.floor((capacity - debt) / windowMs),
-      resetMs: ceilDiv(debt, limit),
-      retryAfterMs: ceilDiv(after - capacity, limit),
-    };
+    return backlogVerdict(debt, after, capacity, limit, windowMs);
   },
 
   refund(state, at, { limit, windowMs }: Limits, cost, now) {

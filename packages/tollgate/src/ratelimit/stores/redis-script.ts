@@ -161,7 +161,7 @@ export function admissionReplies(
 }
 
 /** A counter's Redis key: hash-tagged by the subject's first part (see {@link hashTag}). */
-export function counterKey(prefix: string, policy: Policy, subject: string): string {
+function counterKey(prefix: string, policy: Policy, subject: string): string {
   return `${prefix}{${hashTag(subject)}}${policy.name}:${subject}`;
 }
 
