@@ -3,6 +3,7 @@ import type { MemoryRateLimitStore } from '../ratelimit/stores/memory.ts';
 import type { InProcessKeys } from './in-process-keys.ts';
 import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome } from './store.ts';
 
+/** Options of {@link MemoryAdmissionStore}. */
 export interface MemoryAdmissionStoreOptions {
   /** The counters every admission decides on. */
   rateLimits: MemoryRateLimitStore;

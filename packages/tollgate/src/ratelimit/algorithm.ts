@@ -29,6 +29,7 @@ export interface Verdict {
   retryAfterMs: number;
 }
 
+/** One rate-limiting algorithm: a pure decision over a key's state (see the notes above). */
 export interface Algorithm {
   readonly name: AlgorithmName;
   /** How many numbers of state one key holds. */
@@ -51,7 +52,9 @@ export interface Algorithm {
   refund(state: Float64Array, at: number, limits: Limits, cost: number, now: number): void;
 }
 
+/** Every algorithm a policy can name. */
 export const algorithmNames = ['token-bucket', 'gcra', 'fixed-window', 'sliding-window'] as const;
+/** The name of a rate-limiting algorithm (see {@link algorithmNames}). */
 export type AlgorithmName = (typeof algorithmNames)[number];
 
 /** Whole milliseconds, rounded up: a wait is never reported shorter than it is. */

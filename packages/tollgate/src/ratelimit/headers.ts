@@ -1,6 +1,7 @@
 import { serializeItem } from 'structured-headers';
 import type { PolicyResult, RateLimitResult } from './limiter.ts';
 
+/** Which headers {@link rateLimitHeaders} writes. */
 export interface HeaderOptions {
   /**
    * IETF draft-ietf-httpapi-ratelimit-headers-10 `RateLimit-Policy` and `RateLimit`.

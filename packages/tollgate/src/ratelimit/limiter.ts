@@ -15,8 +15,11 @@ import { MemoryRateLimitStore } from './stores/memory.ts';
 
 /** One policy's part of a decision. */
 export interface PolicyResult {
+  /** The policy's name. */
   readonly name: string;
+  /** Units admitted per window. */
   readonly limit: number;
+  /** The policy's window, in seconds. */
   readonly windowSeconds: number;
   /** This policy alone would admit the request. */
   readonly allowed: boolean;
@@ -32,6 +35,7 @@ export interface PolicyResult {
 
 /** A limiter's answer. Being limited is a result, never an exception. */
 export interface RateLimitResult {
+  /** Every enforcing policy that applies admitted the request (and it was counted). */
   readonly allowed: boolean;
   /**
    * `allowed` / `limited`: the policies decided. `store-unavailable`: the store failed or
@@ -43,10 +47,13 @@ export interface RateLimitResult {
    * (never earlier than the truth); 0 when allowed.
    */
   readonly retryAfterSeconds: number;
+  /** One entry per policy that applied to the request. */
   readonly policies: readonly PolicyResult[];
 }
 
+/** Options of {@link RateLimiter}. */
 export interface RateLimiterOptions {
+  /** Where counters live: `MemoryRateLimitStore`, `RedisRateLimitStore` or your own. */
   store: RateLimitStore;
   /** Policies checked together, all-or-nothing. Names must be unique. */
   policies: readonly (Policy | PolicyOptions)[];

@@ -37,6 +37,7 @@ export type Subject = readonly SubjectPart[];
 export interface PolicyOptions {
   /** Stable name: it keys the counters and appears in headers and problem bodies. */
   name: string;
+  /** How units are counted (see the README's table of algorithms). */
   algorithm: AlgorithmName;
   /** Units admitted per window. */
   limit: number;
