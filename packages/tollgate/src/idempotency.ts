@@ -4,9 +4,9 @@
  * stores are in `tollgate/postgres`, the Redis and tiered stores in `tollgate/redis`.
  */
 
+export { type Clock, systemClock } from './clock.ts';
 export { canonicalJson, MAX_JSON_DEPTH } from './idempotency/canonical-json.ts';
 export { Claim, type CompleteResult } from './idempotency/claim.ts';
-export { type Clock, systemClock } from './idempotency/clock.ts';
 export {
   type BeginOptions,
   type BeginRequest,
@@ -16,14 +16,13 @@ export {
 } from './idempotency/engine.ts';
 export {
   FingerprintError,
-  FingerprintErrorCode,
+  type FingerprintErrorCode,
   IdempotencyKeyError,
-  IdempotencyKeyErrorCode,
+  type IdempotencyKeyErrorCode,
   IdempotencyStoreError,
   isFingerprintError,
 } from './idempotency/errors.ts';
 export {
-  FINGERPRINT_V1,
   type FingerprintBody,
   type FingerprintInput,
   type FingerprintOptions,
@@ -32,7 +31,7 @@ export {
   tryFingerprint,
 } from './idempotency/fingerprint.ts';
 export { type KeyParseResult, parseIdempotencyKey } from './idempotency/key.ts';
-export type { EngineOptions, RouteOptions } from './idempotency/options.ts';
+export type { ClaimOptions, IdempotencyEngineOptions } from './idempotency/options.ts';
 export { defaultOutcomePolicy, Outcome, type OutcomePolicy } from './idempotency/outcome.ts';
 export {
   type Checkpoint,
@@ -55,7 +54,7 @@ export type {
   FenceResult,
   IdempotencyStore,
 } from './idempotency/store.ts';
-export { MemoryIdempotencyStore } from './idempotency/stores/memory.ts';
+export { MemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from './idempotency/stores/memory.ts';
 export {
   type CachedCompletion,
   MemoryReplayCache,
@@ -63,4 +62,4 @@ export {
   type ReplayCache,
 } from './idempotency/stores/replay-cache.ts';
 export { TieredIdempotencyStore, type TieredIdempotencyStoreOptions } from './idempotency/stores/tiered.ts';
-export { Sweeper, type SweepOptions, sweepExpired } from './idempotency/sweeper.ts';
+export { Sweeper, type SweeperOptions, type SweepOptions, sweepExpired } from './idempotency/sweeper.ts';

@@ -1,14 +1,13 @@
 /**
  * `tollgate/postgres`: the idempotency stores on PostgreSQL — `pg` (optional peer dependency)
  * for production, PGlite (`@electric-sql/pglite`) as the embedded database — sharing one set
- * of SQL statements and numbered migrations, and the transactional API (`store.within(tx)`).
+ * of SQL statements and numbered migrations (`migrate`, also an app's own), and the
+ * transactional API (`store.within(tx)`).
  */
-export { type MigrateOptions, type Migration, migrateDatabase, migrations } from './idempotency/migrate.ts';
-export { PGliteIdempotencyStore } from './idempotency/stores/pglite.ts';
+export { type MigrateOptions, type MigrationTarget, migrate } from './idempotency/migrate.ts';
+export type { PgQueryable } from './idempotency/stores/pg-database.ts';
+export { PGliteIdempotencyStore, type PGliteIdempotencyStoreOptions } from './idempotency/stores/pglite.ts';
 export {
-  type PgQueryable,
   PostgresIdempotencyStore,
   type PostgresIdempotencyStoreOptions,
 } from './idempotency/stores/postgres.ts';
-export { SqlIdempotencyStore } from './idempotency/stores/sql.ts';
-export type { SqlDatabase, SqlScriptSession, SqlSession } from './idempotency/stores/sql-session.ts';

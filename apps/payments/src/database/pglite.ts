@@ -21,7 +21,7 @@ export async function openPGlite(dataDir: string): Promise<Database> {
   const home = Object.assign(outside, {
     transaction: <T>(work: (tx: PGliteSession) => Promise<T>) => transaction(work),
   });
-  const store = new PGliteIdempotencyStore(home);
+  const store = new PGliteIdempotencyStore({ db: home });
 
   /**
    * `work` in one transaction, holding the queue's turn until its COMMIT or ROLLBACK has been

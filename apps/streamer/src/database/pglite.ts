@@ -6,7 +6,7 @@ import { streamerMigrations } from './migrate.ts';
 /** The embedded default: PGlite in `dataDir`, durable across restarts; transactions take turns. */
 export async function openPGlite(dataDir: string): Promise<Database> {
   const db = await PGlite.create(dataDir);
-  const store = new PGliteIdempotencyStore(db);
+  const store = new PGliteIdempotencyStore({ db });
   const sql = (target: PGlite | PGliteTransaction): Sql => ({
     async query<Row>(text: string, params: readonly unknown[] = []) {
       return (await target.query<Row>(text, [...params])).rows;

@@ -1,4 +1,5 @@
-import { IdempotencyKeyError, IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
+import { ErrorCode } from '../codes.ts';
+import { IdempotencyKeyError, type IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
 import { type KeyParseResult, parseIdempotencyKey } from '../idempotency/key.ts';
 
 /**
@@ -26,14 +27,14 @@ export function readKey(source: KeySource, headers: Headers, body: unknown): Key
   }
   if (value === undefined || value === null || value === '') {
     return refuse(
-      IdempotencyKeyErrorCode.Missing,
+      ErrorCode.IdempotencyKeyMissing,
       `The request body has no "${source.body}" to use as its key.`,
     );
   }
   if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, key: String(value) };
   if (typeof value !== 'string' || value.length > 255) {
     return refuse(
-      IdempotencyKeyErrorCode.Malformed,
+      ErrorCode.IdempotencyKeyMalformed,
       `The body field "${source.body}" must be a string or integer of 1 to 255 characters.`,
     );
   }

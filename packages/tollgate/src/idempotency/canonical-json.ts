@@ -1,9 +1,10 @@
-import { FingerprintError, FingerprintErrorCode } from './errors.ts';
+import { ErrorCode } from '../codes.ts';
+import { FingerprintError } from './errors.ts';
 
 /**
  * The deepest nesting of arrays and objects that {@link canonicalJson} accepts (a top-level
  * object is level 1). No request body needs more; a deeper one is refused with
- * `FINGERPRINT_DEPTH`, for a 400. The walk keeps its own stack, so this is a rule about bodies,
+ * `ERR_FINGERPRINT_DEPTH`, for a 400. The walk keeps its own stack, so this is a rule about bodies,
  * not a guard for the call stack.
  */
 export const MAX_JSON_DEPTH = 64;
@@ -31,9 +32,9 @@ interface Open {
  *
  * The walk uses its own stack, so no input can overflow the call stack.
  *
- * @throws {FingerprintError} `FINGERPRINT_DEPTH` past {@link MAX_JSON_DEPTH} levels,
- * `FINGERPRINT_NUMBER` for `±Infinity` (what `JSON.parse` makes of `1e400`) and `NaN`,
- * `FINGERPRINT_NOT_JSON` for functions, symbols, BigInts, `undefined` in an array or at the top,
+ * @throws {FingerprintError} `ERR_FINGERPRINT_DEPTH` past {@link MAX_JSON_DEPTH} levels,
+ * `ERR_FINGERPRINT_NUMBER` for `±Infinity` (what `JSON.parse` makes of `1e400`) and `NaN`,
+ * `ERR_FINGERPRINT_NOT_JSON` for functions, symbols, BigInts, `undefined` in an array or at the top,
  * cycles, and a `toJSON` or getter that throws. Nothing else.
  */
 export function canonicalJson(value: unknown): string {
@@ -100,7 +101,7 @@ export function canonicalJson(value: unknown): string {
   } catch (error) {
     if (error instanceof FingerprintError) throw error;
     throw new FingerprintError(
-      FingerprintErrorCode.NotJson,
+      ErrorCode.FingerprintNotJson,
       `The value at ${where(open)} could not be read as JSON (${error instanceof Error ? error.message : String(error)}).`,
       pointer(open),
       { cause: error },
@@ -123,7 +124,7 @@ function resolveToJson(value: object): unknown {
 
 function badNumber(value: number, open: readonly Open[]): FingerprintError {
   return new FingerprintError(
-    FingerprintErrorCode.Number,
+    ErrorCode.FingerprintNumber,
     `The number at ${where(open)} is ${Number.isNaN(value) ? 'not a number' : 'outside the range of a 64-bit double'}; send such values as strings.`,
     pointer(open),
   );
@@ -136,13 +137,13 @@ function tooDeep(value: object, open: readonly Open[]): FingerprintError {
   if (repeat >= 0) {
     const at = open.slice(0, repeat);
     return new FingerprintError(
-      FingerprintErrorCode.NotJson,
+      ErrorCode.FingerprintNotJson,
       `The value at ${where(at)} contains itself; JSON cannot hold a cycle.`,
       pointer(at),
     );
   }
   return new FingerprintError(
-    FingerprintErrorCode.Depth,
+    ErrorCode.FingerprintDepth,
     `The JSON body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; flatten it.`,
     pointer(open),
   );
@@ -156,7 +157,7 @@ function notJson(value: unknown, open: readonly Open[]): FingerprintError {
         ? 'a BigInt'
         : `a ${typeof value}`;
   return new FingerprintError(
-    FingerprintErrorCode.NotJson,
+    ErrorCode.FingerprintNotJson,
     `The value at ${where(open)} is ${what}, which JSON cannot hold; send a string, number, boolean, null, array or object.`,
     pointer(open),
   );

@@ -1,10 +1,10 @@
 import { Claim } from './claim.ts';
 import { IdempotencyStoreError } from './errors.ts';
 import {
-  type EngineOptions,
+  type ClaimOptions,
   type EngineSettings,
   engineSettings,
-  type RouteOptions,
+  type IdempotencyEngineOptions,
   routeSettings,
 } from './options.ts';
 import { type Checkpoint, RecordState, type RecordView } from './record.ts';
@@ -20,7 +20,7 @@ export const BeginStatus = {
   Replay: 'replay',
   /** The key was used with a different request (HTTP 422, or 409 if the route says so). */
   Mismatch: 'mismatch',
-  /** Another claimant holds the key (HTTP 409 with `Retry-After: retryAfter`). */
+  /** Another claimant holds the key (HTTP 409 with `Retry-After: retryAfterSeconds`). */
   InFlight: 'in-flight',
 } as const;
 export type BeginStatus = (typeof BeginStatus)[keyof typeof BeginStatus];
@@ -32,7 +32,7 @@ export type BeginResult =
   | {
       readonly status: typeof BeginStatus.InFlight;
       /** Whole seconds until the holder's lease ends (at least 1). */
-      readonly retryAfter: number;
+      readonly retryAfterSeconds: number;
     };
 
 /** One request as the engine sees it. */
@@ -44,7 +44,7 @@ export interface BeginRequest extends Scope {
 }
 
 /** Per-call options: the route's settings, and optionally a store bound to a transaction. */
-export interface BeginOptions extends RouteOptions {
+export interface BeginOptions extends ClaimOptions {
   /**
    * Claim (and later complete) through this store instead of the engine's, e.g.
    * `postgresStore.within(client)` so the claim, the business write and the completion commit
@@ -71,7 +71,7 @@ const noOptions: BeginOptions = {};
 export class IdempotencyEngine {
   private readonly settings: EngineSettings;
 
-  constructor(options: EngineOptions) {
+  constructor(options: IdempotencyEngineOptions) {
     this.settings = engineSettings(options);
   }
 
@@ -98,7 +98,7 @@ export class IdempotencyEngine {
       case RecordState.InFlight:
         return {
           status: BeginStatus.InFlight,
-          retryAfter: Math.max(1, Math.ceil(record.leaseRemainingMs / 1000)),
+          retryAfterSeconds: Math.max(1, Math.ceil(record.leaseRemainingMs / 1000)),
         };
       default:
         throw new IdempotencyStoreError(

@@ -1,13 +1,10 @@
+import { ErrorCode } from '../codes.ts';
 import { TollgateError } from '../errors.ts';
 
-/** Stable codes of {@link IdempotencyKeyError}: what an adapter maps to a 400 problem+json. */
-export const IdempotencyKeyErrorCode = {
-  /** The route requires an `Idempotency-Key` and the request has none. */
-  Missing: 'IDEMPOTENCY_KEY_MISSING',
-  /** The header is there but is not a structured-field string or bare token of 16–255 `[A-Za-z0-9_-]`. */
-  Malformed: 'IDEMPOTENCY_KEY_MALFORMED',
-} as const;
-export type IdempotencyKeyErrorCode = (typeof IdempotencyKeyErrorCode)[keyof typeof IdempotencyKeyErrorCode];
+/** The codes of an {@link IdempotencyKeyError}: what an adapter maps to a 400 problem+json. */
+export type IdempotencyKeyErrorCode =
+  | typeof ErrorCode.IdempotencyKeyMissing
+  | typeof ErrorCode.IdempotencyKeyMalformed;
 
 /**
  * Why an `Idempotency-Key` header cannot be used. It is returned inside a result, not thrown:
@@ -30,20 +27,21 @@ export class IdempotencyStoreError extends TollgateError {
   override readonly name = 'IdempotencyStoreError';
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super('IDEMPOTENCY_STORE_FAULT', message, options);
+    super(ErrorCode.StoreReply, message, options);
   }
 }
 
-/** Stable codes of {@link FingerprintError}: what an adapter maps to a 400 problem+json. */
-export const FingerprintErrorCode = {
-  /** Arrays and objects nest deeper than `MAX_JSON_DEPTH`. */
-  Depth: 'FINGERPRINT_DEPTH',
-  /** A number outside the range of a 64-bit double (`1e400` parses as `Infinity`), or `NaN`. */
-  Number: 'FINGERPRINT_NUMBER',
-  /** A value JSON cannot hold: a function, symbol, BigInt, `undefined` in an array, a cycle. */
-  NotJson: 'FINGERPRINT_NOT_JSON',
-} as const;
-export type FingerprintErrorCode = (typeof FingerprintErrorCode)[keyof typeof FingerprintErrorCode];
+/** The codes of a {@link FingerprintError}: what an adapter maps to a 400 problem+json. */
+export type FingerprintErrorCode =
+  | typeof ErrorCode.FingerprintDepth
+  | typeof ErrorCode.FingerprintNumber
+  | typeof ErrorCode.FingerprintNotJson;
+
+const fingerprintCodes: ReadonlySet<unknown> = new Set<FingerprintErrorCode>([
+  ErrorCode.FingerprintDepth,
+  ErrorCode.FingerprintNumber,
+  ErrorCode.FingerprintNotJson,
+]);
 
 /**
  * Why a request body cannot be fingerprinted: the client's mistake, to be answered with a 400,
@@ -63,8 +61,6 @@ export class FingerprintError extends TollgateError {
     super(code, message, options);
   }
 }
-
-const fingerprintCodes: ReadonlySet<unknown> = new Set(Object.values(FingerprintErrorCode));
 
 /**
  * Whether `error` is a {@link FingerprintError}, also one from another copy of tollgate.

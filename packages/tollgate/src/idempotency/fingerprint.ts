@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { ErrorCode } from '../codes.ts';
 import { canonicalJson, MAX_JSON_DEPTH } from './canonical-json.ts';
-import { FingerprintError, FingerprintErrorCode, isFingerprintError } from './errors.ts';
+import { FingerprintError, isFingerprintError } from './errors.ts';
 
 /** A request body as the fingerprint sees it: parsed JSON, or bytes compared exactly. */
 export type FingerprintBody = { readonly json: unknown } | { readonly bytes: Uint8Array | string };
@@ -30,7 +31,7 @@ export type FingerprintResult =
   | { readonly ok: false; readonly error: FingerprintError };
 
 /** The prefix of every version-1 fingerprint; a later version can change the rules beside it. */
-export const FINGERPRINT_V1 = 'v1';
+const version = 'v1';
 
 /**
  * Fingerprint v1: `v1:` and the base64url SHA-256 of the upper-cased method, the route template
@@ -45,12 +46,12 @@ export const FINGERPRINT_V1 = 'v1';
  *   { exclude: ['metadata.trace_id'] });
  */
 export function fingerprint(input: FingerprintInput, options: FingerprintOptions = {}): string {
-  const hash = createHash('sha256').update(`tollgate-fingerprint-${FINGERPRINT_V1}`);
+  const hash = createHash('sha256').update(`tollgate-fingerprint-${version}`);
   const [kind, payload] = payloadOf(input.body, options.exclude ?? []);
   for (const part of [input.method.toUpperCase(), input.route, kind, payload]) {
     hash.update(`\n${typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength}:`).update(part);
   }
-  return `${FINGERPRINT_V1}:${hash.digest('base64url')}`;
+  return `${version}:${hash.digest('base64url')}`;
 }
 
 /**
@@ -80,7 +81,7 @@ function payloadOf(
     if (typeof body.bytes === 'string' || body.bytes instanceof Uint8Array) return ['bytes', body.bytes];
   }
   throw new FingerprintError(
-    FingerprintErrorCode.NotJson,
+    ErrorCode.FingerprintNotJson,
     'A request body is given as { json } (the parsed value) or { bytes } (a string or a Uint8Array).',
     '',
   );

@@ -1,5 +1,6 @@
 import { parseItem } from 'structured-headers';
-import { IdempotencyKeyError, IdempotencyKeyErrorCode } from './errors.ts';
+import { ErrorCode } from '../codes.ts';
+import { IdempotencyKeyError, type IdempotencyKeyErrorCode } from './errors.ts';
 
 /** 16–255 characters of `[A-Za-z0-9_-]`: long enough to be unguessable, short enough to index. */
 const validKey = /^[A-Za-z0-9_-]{16,255}$/;
@@ -20,14 +21,14 @@ export type KeyParseResult =
  */
 export function parseIdempotencyKey(header: string | readonly string[] | undefined): KeyParseResult {
   if (header === undefined || (typeof header !== 'string' && header.length === 0)) {
-    return refuse(IdempotencyKeyErrorCode.Missing, 'The route requires an Idempotency-Key header.');
+    return refuse(ErrorCode.IdempotencyKeyMissing, 'The route requires an Idempotency-Key header.');
   }
   if (typeof header !== 'string') {
     if (header.length > 1) return malformed('the header appears more than once');
     return parseIdempotencyKey(header[0]);
   }
   const value = header.trim();
-  if (value === '') return refuse(IdempotencyKeyErrorCode.Missing, 'The Idempotency-Key header is empty.');
+  if (value === '') return refuse(ErrorCode.IdempotencyKeyMissing, 'The Idempotency-Key header is empty.');
   const key = value.startsWith('"') ? structuredString(value) : value;
   if (key === undefined) return malformed('it is not a valid structured-field string');
   if (!validKey.test(key)) return malformed('it must be 16 to 255 characters of A-Z, a-z, 0-9, "_" and "-"');
@@ -45,7 +46,7 @@ function structuredString(value: string): string | undefined {
 }
 
 function malformed(why: string): KeyParseResult {
-  return refuse(IdempotencyKeyErrorCode.Malformed, `The Idempotency-Key header is malformed: ${why}.`);
+  return refuse(ErrorCode.IdempotencyKeyMalformed, `The Idempotency-Key header is malformed: ${why}.`);
 }
 
 function refuse(code: IdempotencyKeyErrorCode, message: string): KeyParseResult {

@@ -1,11 +1,13 @@
-import type { Clock } from './clock.ts';
-import { systemClock } from './clock.ts';
+import { type Clock, systemClock } from '../clock.ts';
 import { defaultOutcomePolicy, type OutcomePolicy } from './outcome.ts';
 import { DEFAULT_REPLAY_HEADERS } from './replay.ts';
 import type { IdempotencyStore } from './store.ts';
 
-/** Settings a route may choose for itself; each falls back to the engine's, then to the default. */
-export interface RouteOptions {
+/**
+ * How a key is claimed, held and kept: settings a route (or one `begin`) may choose for itself;
+ * each falls back to the engine's, then to the default.
+ */
+export interface ClaimOptions {
   /**
    * How long a claim holds the key before a retry may take it over (a crashed claimant frees
    * the key after this long). Extend it for longer work with `claim.extend()`.
@@ -39,7 +41,7 @@ export interface RouteOptions {
 }
 
 /** Options of an {@link IdempotencyEngine}. */
-export interface EngineOptions extends RouteOptions {
+export interface IdempotencyEngineOptions extends ClaimOptions {
   readonly store: IdempotencyStore;
   /**
    * Response headers stored and replayed (lower-case). `set-cookie`, `date`, `retry-after`,
@@ -60,7 +62,7 @@ export interface EngineOptions extends RouteOptions {
 }
 
 /** Every setting of one `begin`, defaults applied. */
-export interface Settings {
+export interface BeginSettings {
   readonly leaseMs: number;
   readonly ttlMs: number;
   readonly maxResponseBytes: number;
@@ -69,14 +71,14 @@ export interface Settings {
 }
 
 /** Engine-wide settings, defaults applied. */
-export interface EngineSettings extends Settings {
+export interface EngineSettings extends BeginSettings {
   readonly store: IdempotencyStore;
   readonly replayHeaders: ReadonlySet<string>;
   readonly outcome: OutcomePolicy;
   readonly clock: Clock;
 }
 
-const routeDefaults: Settings = {
+const routeDefaults: BeginSettings = {
   leaseMs: 30_000,
   ttlMs: 86_400_000,
   maxResponseBytes: 1_048_576,
@@ -85,7 +87,7 @@ const routeDefaults: Settings = {
 };
 
 /** The one place defaults are applied: engine options over the defaults. */
-export function engineSettings(options: EngineOptions): EngineSettings {
+export function engineSettings(options: IdempotencyEngineOptions): EngineSettings {
   return {
     ...routeSettings(routeDefaults, options),
     store: options.store,
@@ -98,7 +100,7 @@ export function engineSettings(options: EngineOptions): EngineSettings {
 }
 
 /** A route's options over the engine's settings. */
-export function routeSettings(base: Settings, route: RouteOptions): Settings {
+export function routeSettings(base: BeginSettings, route: ClaimOptions): BeginSettings {
   return {
     leaseMs: route.leaseMs ?? base.leaseMs,
     ttlMs: route.ttlMs ?? base.ttlMs,

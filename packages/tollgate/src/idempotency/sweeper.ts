@@ -27,6 +27,20 @@ export async function sweepExpired(store: IdempotencyStore, options: SweepOption
   return total;
 }
 
+/** Options of {@link Sweeper}. */
+export interface SweeperOptions extends SweepOptions {
+  /**
+   * How often a sweep runs.
+   * @default 60_000
+   */
+  readonly intervalMs?: number;
+  /**
+   * Called with each sweep's failure; the sweeper keeps going.
+   * @default ignore
+   */
+  readonly onError?: (error: unknown) => void;
+}
+
 /**
  * Runs {@link sweepExpired} every `intervalMs` in the background (the timer does not keep the
  * process alive). Safe in every process at once: sweepers skip each other's rows.
@@ -37,12 +51,7 @@ export class Sweeper {
 
   constructor(
     private readonly store: IdempotencyStore,
-    private readonly options: SweepOptions & {
-      /** @default 60_000 */
-      readonly intervalMs?: number;
-      /** Called with each sweep's failure; the sweeper keeps going. @default ignore */
-      readonly onError?: (error: unknown) => void;
-    } = {},
+    private readonly options: SweeperOptions = {},
   ) {}
 
   start(): void {

@@ -69,7 +69,7 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect(first.checkpoint).toBeNull();
       expect(first.claim.fence).toBeGreaterThan(0);
       const second = await engine.begin(req);
-      expect(second).toEqual({ status: 'in-flight', retryAfter: 30 });
+      expect(second).toEqual({ status: 'in-flight', retryAfterSeconds: 30 });
     });
 
     it('replays the status, allow-listed headers and byte-exact body of a completed key', async () => {
@@ -209,7 +209,7 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       await subject.elapse(subject.shortMs * 2);
       const answer = await engine.begin(req);
       expect(answer.status).toBe('in-flight');
-      if (answer.status === 'in-flight') expect(answer.retryAfter).toBeGreaterThan(50);
+      if (answer.status === 'in-flight') expect(answer.retryAfterSeconds).toBeGreaterThan(50);
     });
 
     it('completes a key whose response is over the cap without its body, so the effect never repeats', async () => {

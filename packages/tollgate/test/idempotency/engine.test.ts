@@ -60,10 +60,10 @@ describe('the engine over the memory store', () => {
     claimOf(await engine.begin(req));
     expect(await engine.begin(req, { waitMs: 3_000, waitPollMs: 500 })).toEqual({
       status: 'in-flight',
-      retryAfter: 7,
+      retryAfterSeconds: 7,
     });
     clock.advance(6_500);
-    expect(await engine.begin(req)).toEqual({ status: 'in-flight', retryAfter: 1 });
+    expect(await engine.begin(req)).toEqual({ status: 'in-flight', retryAfterSeconds: 1 });
     clock.advance(500);
     expect((await engine.begin(req)).status).toBe('new');
   });

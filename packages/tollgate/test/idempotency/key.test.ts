@@ -20,7 +20,7 @@ describe('parseIdempotencyKey', () => {
       expect(parsed.ok).toBe(false);
       if (!parsed.ok) {
         expect(parsed.error).toBeInstanceOf(IdempotencyKeyError);
-        expect(parsed.error.code).toBe('IDEMPOTENCY_KEY_MISSING');
+        expect(parsed.error.code).toBe('ERR_IDEMPOTENCY_KEY_MISSING');
       }
     }
   });
@@ -42,7 +42,7 @@ describe('parseIdempotencyKey', () => {
       const parsed = parseIdempotencyKey(header);
       expect(parsed.ok, String(header)).toBe(false);
       if (!parsed.ok) {
-        expect(parsed.error.code).toBe('IDEMPOTENCY_KEY_MALFORMED');
+        expect(parsed.error.code).toBe('ERR_IDEMPOTENCY_KEY_MALFORMED');
         expect(parsed.error.message).not.toContain(secret);
       }
     }

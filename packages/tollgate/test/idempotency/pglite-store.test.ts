@@ -1,13 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { IdempotencyEngine } from 'tollgate/idempotency';
-import { PGliteIdempotencyStore } from 'tollgate/postgres';
+import { migrate, PGliteIdempotencyStore } from 'tollgate/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claimOf, describeStoreContract, request } from './contract.ts';
 
 // One PGlite for the file: starting one costs seconds on a busy machine.
 const db = new PGlite();
-const store = new PGliteIdempotencyStore(db);
-const migrated = store.migrate();
+const store = new PGliteIdempotencyStore({ db });
+const migrated = migrate(db);
 afterAll(() => db.close());
 
 describeStoreContract('pglite', async () => {

@@ -1,7 +1,6 @@
 import type { InProcessKeys } from '../../admission/in-process-keys.ts';
 import type { KeyOutcome } from '../../admission/store.ts';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
+import { type Clock, systemClock } from '../../clock.ts';
 import { type Checkpoint, RecordState, type RecordView, type StoredResponse } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
 
@@ -19,6 +18,15 @@ const unknown: KeyOutcome = { status: 'unknown' };
 const stale: FenceResult = { ok: false, reason: 'stale-fence' };
 const done: FenceResult = { ok: true };
 
+/** Options of {@link MemoryIdempotencyStore}. */
+export interface MemoryIdempotencyStoreOptions {
+  /**
+   * The time leases and expiry run by.
+   * @default systemClock
+   */
+  readonly clock?: Pick<Clock, 'now'>;
+}
+
 /**
  * The embedded default: records in a `Map` of this process, timed by the injected clock.
  * Exactly-once holds within one process only; use PostgreSQL (or the tiered store) when
@@ -29,7 +37,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore, InProcessKeys {
   private readonly records = new Map<string, MemoryRecord>();
   private readonly clock: Pick<Clock, 'now'>;
 
-  constructor(options: { /** @default systemClock */ readonly clock?: Pick<Clock, 'now'> } = {}) {
+  constructor(options: MemoryIdempotencyStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
   }
 

@@ -1,16 +1,6 @@
 import type pg from 'pg';
-import { type MigrateOptions, migrateDatabase } from '../migrate.ts';
+import { type PgQueryable, pgDatabase } from './pg-database.ts';
 import { SqlIdempotencyStore } from './sql.ts';
-import type { SqlDatabase, SqlScriptSession } from './sql-session.ts';
-
-/**
- * What the store needs of a connection to run its statements on: a `pg` client (the caller's
- * transaction), or anything that runs a `pg` query config on one — e.g. a transaction that
- * connects only before its first statement.
- */
-export interface PgQueryable {
-  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
-}
 
 /** Options of {@link PostgresIdempotencyStore}. */
 export interface PostgresIdempotencyStoreOptions {
@@ -28,7 +18,9 @@ export interface PostgresIdempotencyStoreOptions {
  * The production store: PostgreSQL through `pg` holds the truth. Call `migrate()` once at
  * start-up (safe from several processes at once).
  *
- * For exactly-once business writes, claim and complete inside your transaction:
+ * For exactly-once business writes, claim and complete inside your transaction with
+ * `within(client)`: it runs in READ COMMITTED (PostgreSQL's default), and while that transaction
+ * is open, others claiming the same key wait for it on the unique scope.
  * @example
  * const client = await pool.connect();
  * await client.query('BEGIN');
@@ -39,63 +31,12 @@ export interface PostgresIdempotencyStoreOptions {
  * }
  * await client.query('COMMIT'); // the debit and the completion, or neither
  */
-export class PostgresIdempotencyStore extends SqlIdempotencyStore {
-  private readonly database: SqlDatabase;
-
-  constructor(
-    private readonly options: PostgresIdempotencyStoreOptions,
-    /** Set on a store bound by {@link within}: the pool's store. */
-    readonly home?: PostgresIdempotencyStore,
-  ) {
-    const database = pgDatabase(options.pool, options.preparedStatements ?? true);
-    super(database);
-    this.database = database;
+export class PostgresIdempotencyStore extends SqlIdempotencyStore<PgQueryable> {
+  constructor(private readonly options: PostgresIdempotencyStoreOptions) {
+    super(pgDatabase(options.pool, options.preparedStatements ?? true));
   }
 
-  /**
-   * Applies tollgate's migrations that this database has not recorded yet — or, with
-   * `options`, an app's own numbered `.sql` files (`{ directory, table }`).
-   */
-  migrate(options?: MigrateOptions): Promise<string[]> {
-    return migrateDatabase(this.database, options);
+  protected over(client: PgQueryable): this {
+    return new PostgresIdempotencyStore({ ...this.options, pool: client }) as this;
   }
-
-  /**
-   * This store, running every statement on `client` — typically inside the caller's open
-   * transaction, so a claim and its completion commit or roll back with the business write.
-   * Runs in READ COMMITTED (PostgreSQL's default). While that transaction is open, others
-   * claiming the same key wait for it on the unique scope.
-   */
-  within(client: PgQueryable): PostgresIdempotencyStore {
-    return new PostgresIdempotencyStore({ ...this.options, pool: client }, this.home ?? this);
-  }
-}
-
-function pgDatabase(queryable: pg.Pool | PgQueryable, prepared: boolean): SqlDatabase {
-  const session = (target: pg.Pool | PgQueryable): SqlScriptSession => ({
-    async query<Row>(name: string, text: string, values: readonly unknown[]) {
-      const config = prepared ? { name, text, values: [...values] } : { text, values: [...values] };
-      return (await target.query(config)).rows as Row[];
-    },
-    async exec(script: string) {
-      await target.query({ text: script });
-    },
-  });
-  return {
-    ...session(queryable),
-    async transaction(fn) {
-      const client = 'totalCount' in queryable ? await queryable.connect() : queryable;
-      try {
-        await client.query({ text: 'BEGIN' });
-        const result = await fn(session(client));
-        await client.query({ text: 'COMMIT' });
-        return result;
-      } catch (error) {
-        await client.query({ text: 'ROLLBACK' }).catch(() => undefined);
-        throw error;
-      } finally {
-        if ('release' in client && typeof client.release === 'function') client.release();
-      }
-    },
-  };
 }

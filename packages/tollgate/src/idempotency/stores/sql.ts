@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { IdempotencyStoreError } from '../errors.ts';
+import { applyMigrations, type MigrateOptions } from '../migrate.ts';
 import type { Checkpoint, JsonValue, RecordState, RecordView } from '../record.ts';
 import type { ClaimRequest, ClaimResult, Completion, FenceResult, IdempotencyStore } from '../store.ts';
-import type { SqlSession } from './sql-session.ts';
+import type { SqlDatabase } from './sql-session.ts';
 
 /** The statements of the SQL stores, read once from `../sql/queries/*.sql`. */
 const statement = (name: string) => ({
@@ -38,13 +39,46 @@ interface ClaimRow {
 const stale: FenceResult = { ok: false, reason: 'stale-fence' };
 
 /**
- * The idempotency store over PostgreSQL's SQL (run by `pg` or PGlite, see the two subclasses):
- * a unique scope, `INSERT … ON CONFLICT DO UPDATE … WHERE` for the claim, a `fence` column
- * compared by every write, and the database's `clock_timestamp()` for every lease and expiry.
- * Run the migrations first (`migrate`).
+ * The idempotency store over PostgreSQL's SQL, written once: a unique scope,
+ * `INSERT … ON CONFLICT DO UPDATE … WHERE` for the claim, a `fence` column compared by every
+ * write, and the database's `clock_timestamp()` for every lease and expiry. Each driver's store
+ * (`pg`, PGlite) gives it a {@link SqlDatabase} and fills one primitive, {@link over}: the same
+ * store on the caller's connection, which {@link within} binds. Run the migrations first (`migrate`).
  */
-export class SqlIdempotencyStore implements IdempotencyStore {
-  constructor(protected readonly session: SqlSession) {}
+export abstract class SqlIdempotencyStore<Connection> implements IdempotencyStore {
+  /** Set on a store bound by {@link within}: the store it was bound from. */
+  private boundFrom: this | undefined;
+
+  constructor(private readonly database: SqlDatabase) {}
+
+  /**
+   * For a store bound by {@link within}: the store outside the transaction, which renews
+   * leases and releases claims once the transaction is over. Undefined otherwise.
+   */
+  get home(): this | undefined {
+    return this.boundFrom;
+  }
+
+  /**
+   * Applies tollgate's migrations that this database has not recorded yet — or, with
+   * `options`, an app's own numbered `.sql` files (`{ directory, table }`). See {@link migrate}.
+   */
+  migrate(options?: MigrateOptions): Promise<string[]> {
+    return applyMigrations(this.database, options);
+  }
+
+  /**
+   * This store, running every statement on `connection` — typically inside the caller's open
+   * transaction, so a claim and its completion commit or roll back with the business write.
+   */
+  within(connection: Connection): this {
+    const bound = this.over(connection);
+    bound.boundFrom = this.boundFrom ?? this;
+    return bound;
+  }
+
+  /** A store of this class, with this one's settings, running its statements on `connection`. */
+  protected abstract over(connection: Connection): this;
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const { scope, fingerprint, leaseMs, ttlMs } = request;
@@ -105,7 +139,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
 
   private run<Row>(name: keyof typeof statements, params: readonly unknown[]): Promise<Row[]> {
     const { name: statementName, text } = statements[name];
-    return this.session.query<Row>(statementName, text, params);
+    return this.database.query<Row>(statementName, text, params);
   }
 }
 

@@ -57,12 +57,10 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   private readonly cacheOnComplete: boolean;
   /** Completions not cached yet (see {@link committed}). */
   private readonly uncached: Completion[] = [];
+  /** Set on a store bound by {@link within}: the store it was bound from. */
+  private boundFrom: TieredIdempotencyStore | undefined;
 
-  constructor(
-    options: TieredIdempotencyStoreOptions,
-    /** Set on a store bound by {@link within}: the store outside the transaction. */
-    readonly home?: TieredIdempotencyStore,
-  ) {
+  constructor(options: TieredIdempotencyStoreOptions) {
     this.truth = options.truth;
     this.cacheOnComplete = options.cacheOnComplete ?? true;
     if (options.cache) this.cache = options.cache;
@@ -73,6 +71,11 @@ export class TieredIdempotencyStore implements IdempotencyStore {
         ...(options.redisTimeoutMs !== undefined && { timeoutMs: options.redisTimeoutMs }),
       });
     } else throw new TypeError('TieredIdempotencyStore needs a `cache` (or `redis`)');
+  }
+
+  /** For a store bound by {@link within}: the store outside the transaction. Undefined otherwise. */
+  get home(): TieredIdempotencyStore | undefined {
+    return this.boundFrom;
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -105,10 +108,13 @@ export class TieredIdempotencyStore implements IdempotencyStore {
     if (typeof truth.within !== 'function') {
       throw new TypeError('within(tx) needs a truth that can be bound to a transaction (a SQL store)');
     }
-    return new TieredIdempotencyStore(
-      { truth: truth.within(tx), cache: this.cache, cacheOnComplete: false },
-      this.home ?? this,
-    );
+    const bound = new TieredIdempotencyStore({
+      truth: truth.within(tx),
+      cache: this.cache,
+      cacheOnComplete: false,
+    });
+    bound.boundFrom = this.boundFrom ?? this;
+    return bound;
   }
 
   /**
