@@ -136,7 +136,7 @@ const withPRetry: Send = (url, body) =>
 
 /** (c) tollgate: defaults, a seeded jitter, and a breaker that probes after 250 ms (default 5 s). */
 const withTollgate = (gaveUp: Record<string, number>): Send => {
-  const client = createRetryClient({ random: seededRandom(1), breaker: { halfOpenAfter: 250 } });
+  const client = createRetryClient({ random: seededRandom(1), breaker: { halfOpenAfterMs: 250 } });
   return async (url, body) => {
     try {
       const response = await client.fetch(url, { method: 'POST', headers, body });

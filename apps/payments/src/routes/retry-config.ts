@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { RETRYABLE_STATUSES, resolveOptions } from 'tollgate/client';
+import { RETRYABLE_STATUSES, retryDefaults } from 'tollgate/client';
 
 /** The retry strategy the service recommends, in the shape `GET /api/v1/retry-config` answers. */
 export interface RetryConfig {
@@ -14,11 +14,11 @@ export interface RetryConfig {
 
 /** tollgate/client's defaults, read from the one place the client applies them. */
 function clientDefaults(): Pick<RetryConfig, 'max_retries' | 'base_delay_ms' | 'max_delay_ms'> {
-  const defaults = resolveOptions({});
+  const defaults = retryDefaults;
   return {
     max_retries: defaults.maxAttempts - 1,
-    base_delay_ms: defaults.baseDelay,
-    max_delay_ms: defaults.maxDelay,
+    base_delay_ms: defaults.baseDelayMs,
+    max_delay_ms: defaults.maxDelayMs,
   };
 }
 

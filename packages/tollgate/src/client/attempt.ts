@@ -1,3 +1,6 @@
+import { ErrorCode } from '../codes.ts';
+import type { AttemptResult } from './errors.ts';
+
 /** How one attempt ended. */
 export type AttemptOutcome =
   | { readonly kind: 'response'; readonly response: Response }
@@ -5,6 +8,9 @@ export type AttemptOutcome =
   | { readonly kind: 'failure'; readonly cause: unknown; readonly code: string; readonly sent: boolean }
   /** The caller's signal fired. */
   | { readonly kind: 'aborted'; readonly cause: unknown };
+
+/** An attempt that ended with a response or a failure: one the retry loop decides on. */
+export type AttemptEnded = Exclude<AttemptOutcome, { kind: 'aborted' }>;
 
 /** Errors raised before a single byte of the request was written: always safe to repeat. */
 const NOT_SENT = new Set([
@@ -17,11 +23,11 @@ const NOT_SENT = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** The code of an attempt that ran out of its own time. */
-export const ATTEMPT_TIMEOUT = 'ATTEMPT_TIMEOUT';
+/** The code of a transport error that carries none. */
+const UNKNOWN_TRANSPORT_ERROR = 'UNKNOWN';
 
 class AttemptTimeout extends Error {
-  readonly code = ATTEMPT_TIMEOUT;
+  readonly code = ErrorCode.RetryAttemptTimeout;
 }
 
 /**
@@ -31,13 +37,13 @@ class AttemptTimeout extends Error {
 export async function sendAttempt(
   fetchImpl: typeof fetch,
   request: Request,
-  timeout: number,
+  timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<AttemptOutcome> {
   const timer = new AbortController();
   const expiry = setTimeout(
-    () => timer.abort(new AttemptTimeout(`no response within ${timeout} ms`)),
-    timeout,
+    () => timer.abort(new AttemptTimeout(`no response within ${timeoutMs} ms`)),
+    timeoutMs,
   );
   const attemptSignal = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
   try {
@@ -45,7 +51,7 @@ export async function sendAttempt(
   } catch (cause) {
     if (signal?.aborted) return { kind: 'aborted', cause: signal.reason };
     if (timer.signal.aborted)
-      return { kind: 'failure', cause: timer.signal.reason, code: ATTEMPT_TIMEOUT, sent: true };
+      return { kind: 'failure', cause: timer.signal.reason, code: ErrorCode.RetryAttemptTimeout, sent: true };
     const code = errorCode(cause);
     return { kind: 'failure', cause, code, sent: !NOT_SENT.has(code) };
   } finally {
@@ -53,12 +59,19 @@ export async function sendAttempt(
   }
 }
 
+/** What the attempt history keeps of an outcome: the status, or the error code. */
+export function summarize(outcome: AttemptEnded): AttemptResult {
+  return outcome.kind === 'response'
+    ? { kind: 'response', status: outcome.response.status }
+    : { kind: 'error', code: outcome.code, sent: outcome.sent };
+}
+
 /** The first `code` in the cause chain (undici wraps socket errors in `TypeError: fetch failed`). */
-export function errorCode(error: unknown): string {
+function errorCode(error: unknown): string {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     const { code, cause } = current as { code?: unknown; cause?: unknown };
     if (typeof code === 'string') return code;
     current = cause;
   }
-  return 'UNKNOWN';
+  return UNKNOWN_TRANSPORT_ERROR;
 }

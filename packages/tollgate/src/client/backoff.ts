@@ -1,12 +1,12 @@
-/** The two numbers of exponential backoff, in ms. */
+/** The two numbers of exponential backoff. */
 export interface Backoff {
-  readonly baseDelay: number;
-  readonly maxDelay: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
 }
 
 /**
  * Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): the wait before retry
- * `retry` (1 for the first retry) is uniform in [0, min(maxDelay, baseDelay · 2^(retry-1))).
+ * `retry` (1 for the first retry) is uniform in [0, min(maxDelayMs, baseDelayMs · 2^(retry-1))).
  * Spreading the whole interval is what breaks up a thundering herd.
  */
 export function fullJitter(retry: number, backoff: Backoff, random: () => number): number {
@@ -14,22 +14,22 @@ export function fullJitter(retry: number, backoff: Backoff, random: () => number
 }
 
 /** The upper end of the jitter interval for retry `retry`. */
-export function backoffCeiling(retry: number, { baseDelay, maxDelay }: Backoff): number {
+export function backoffCeiling(retry: number, { baseDelayMs, maxDelayMs }: Backoff): number {
   // 2 ** 1100 is Infinity, which Math.min handles; negative exponents cannot occur for retry ≥ 1.
-  return Math.min(maxDelay, baseDelay * 2 ** Math.max(0, retry - 1));
+  return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, retry - 1));
 }
 
 /**
  * The wait before a retry: the jittered backoff, but never earlier than the server asked for
- * (`serverDelay`, from Retry-After or RateLimit).
+ * (`serverDelayMs`, from Retry-After or RateLimit).
  */
 export function retryDelay(
   retry: number,
   backoff: Backoff,
   random: () => number,
-  serverDelay: number | undefined,
+  serverDelayMs: number | undefined,
 ): number {
-  return Math.max(fullJitter(retry, backoff, random), serverDelay ?? 0);
+  return Math.max(fullJitter(retry, backoff, random), serverDelayMs ?? 0);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { SlidingWindow } from './sliding-window.ts';
+import type { Clock } from '../clock.ts';
+import { RollingCounts } from './rolling-counts.ts';
 
 /** How many retries a host may receive, relative to the requests sent to it. */
 export interface RetryBudgetOptions {
@@ -18,39 +19,41 @@ export interface RetryBudgetOptions {
    * The window over which requests and retries are counted, in ms.
    * @default 10_000
    */
-  window?: number;
+  windowMs?: number;
 }
 
 /**
  * A retry budget in the manner of Finagle's and gRPC's retry throttling: each retry must fit in
- * `minPerSecond · window + ratio · requests` counted over the last `window` ms.
+ * `minPerSecond · windowMs / 1000 + ratio · requests` counted over the last `windowMs`.
  */
 export class RetryBudget {
   readonly ratio: number;
   readonly floor: number;
-  readonly #counts: SlidingWindow<'requests' | 'retries'>;
+  readonly #counts: RollingCounts<'requests' | 'retries'>;
 
   constructor(
     options: RetryBudgetOptions,
-    private readonly now: () => number,
+    private readonly clock: Pick<Clock, 'now'>,
   ) {
-    const { ratio = 0.1, minPerSecond = 1, window = 10_000 } = options;
+    const { ratio = 0.1, minPerSecond = 1, windowMs = 10_000 } = options;
     this.ratio = ratio;
-    this.floor = (minPerSecond * window) / 1000;
-    this.#counts = new SlidingWindow(['requests', 'retries'], window);
+    this.floor = (minPerSecond * windowMs) / 1000;
+    this.#counts = new RollingCounts(['requests', 'retries'], windowMs);
   }
 
   /** A logical request (its first attempt) was sent. */
   recordRequest(): void {
-    this.#counts.add(this.now(), 'requests');
+    this.#counts.add(this.clock.now(), 'requests');
   }
 
-  /** Takes one retry from the budget; `false` when the budget is spent (nothing is taken). */
-  tryRetry(): boolean {
-    const now = this.now();
-    const { requests, retries } = this.#counts.totals(now);
-    if (retries + 1 > this.floor + this.ratio * requests) return false;
-    this.#counts.add(now, 'retries');
-    return true;
+  /** Whether one more retry fits in the budget now (nothing is taken). */
+  allowsRetry(): boolean {
+    const { requests, retries } = this.#counts.totals(this.clock.now());
+    return retries + 1 <= this.floor + this.ratio * requests;
+  }
+
+  /** A retry was scheduled: it takes its share of the budget. */
+  recordRetry(): void {
+    this.#counts.add(this.clock.now(), 'retries');
   }
 }

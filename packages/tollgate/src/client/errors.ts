@@ -1,37 +1,35 @@
+import type { ErrorCode } from '../codes.ts';
 import { TollgateError } from '../errors.ts';
 
-/** Stable codes of {@link RetryError}: match on these, never on `message`. */
-export const RetryErrorCode = {
-  /** Every allowed attempt failed with a retryable outcome. */
-  attemptsExhausted: 'RETRY_ATTEMPTS_EXHAUSTED',
-  /** The deadline passed, or the next wait (backoff or the server's Retry-After) would pass it. */
-  deadlineExceeded: 'RETRY_DEADLINE_EXCEEDED',
-  /** The host's retry budget is spent: retrying now would amplify an outage. */
-  budgetExhausted: 'RETRY_BUDGET_EXHAUSTED',
-  /** The host's circuit breaker is open: no request was sent. */
-  circuitOpen: 'RETRY_CIRCUIT_OPEN',
-  /** The caller's AbortSignal fired. */
-  aborted: 'RETRY_ABORTED',
-  /** The request may have been processed and repeating it is unsafe (no idempotency key, unsafe method). */
-  notSafe: 'RETRY_NOT_SAFE',
-} as const;
-
-export type RetryErrorCode = (typeof RetryErrorCode)[keyof typeof RetryErrorCode];
+/**
+ * Why the retry client gave up: the `ErrorCode.Retry*` codes a {@link RetryError} carries
+ * (`ErrorCode.RetryAttemptTimeout` is an attempt's outcome, never a give-up).
+ */
+export type RetryErrorCode = (typeof ErrorCode)[
+  | 'RetryAttemptsExhausted'
+  | 'RetryDeadlineExceeded'
+  | 'RetryBudgetExhausted'
+  | 'RetryCircuitOpen'
+  | 'RetryAborted'
+  | 'RetryNotSafe'];
 
 /** What one attempt ended with, as kept in the attempt history. */
 export type AttemptResult =
   | { readonly kind: 'response'; readonly status: number }
+  /** `code` is the transport error's (`ECONNREFUSED`, `UND_ERR_SOCKET`) or `ERR_RETRY_ATTEMPT_TIMEOUT`. */
   | { readonly kind: 'error'; readonly code: string; readonly sent: boolean };
 
 /** One attempt of a logical operation. Times come from the client's injected clock. */
 export interface AttemptRecord {
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /** When the attempt was sent, in ms since the epoch. */
   readonly startedAt: number;
+  /** When its outcome was known, in ms since the epoch. */
   readonly endedAt: number;
   readonly result: AttemptResult;
-  /** The wait chosen before the next attempt, in ms, when there was one. */
-  readonly delay?: number;
+  /** The wait chosen before the next attempt, when there was one. */
+  readonly delayMs?: number;
 }
 
 /**
@@ -54,38 +52,18 @@ export class RetryError extends TollgateError {
     super(code, message, { cause: details.cause });
   }
 
+  /** Every attempt sent, in order. */
   get attempts(): readonly AttemptRecord[] {
     return this.details.attempts;
   }
 
+  /** The key sent with every attempt: persist it to resume the operation later. */
   get idempotencyKey(): string | undefined {
     return this.details.idempotencyKey;
   }
 
+  /** The last attempt's response, unread, when it got one. */
   get response(): Response | undefined {
     return this.details.response;
   }
-}
-
-/**
- * The payments API answered with a final non-2xx status (400, 401, 404, 422…). `problem` is the
- * parsed body (RFC 9457 problem+json when the server sends one).
- */
-export class PaymentsApiError extends TollgateError {
-  override readonly name = 'PaymentsApiError';
-
-  constructor(
-    readonly status: number,
-    readonly problem: unknown,
-    readonly idempotencyKey: string | undefined,
-  ) {
-    super('PAYMENTS_API_ERROR', `payments API answered ${status}${describe(problem)}`);
-  }
-}
-
-function describe(problem: unknown): string {
-  if (typeof problem !== 'object' || problem === null) return '';
-  const { title, detail } = problem as { title?: unknown; detail?: unknown };
-  const text = [title, detail].filter((part) => typeof part === 'string').join(': ');
-  return text ? ` (${text})` : '';
 }

@@ -1,12 +1,12 @@
-import { type AttemptOutcome, sendAttempt } from './attempt.ts';
-import { retryDelay } from './backoff.ts';
-import type { Admission, BreakerStateName } from './breaker/breaker.ts';
-import { type AttemptRecord, type AttemptResult, RetryError, type RetryErrorCode } from './errors.ts';
-import { Hosts } from './hosts.ts';
+import type { Clock } from '../clock.ts';
+import { sendAttempt, summarize } from './attempt.ts';
+import type { Admission, BreakerStateName } from './breaker/circuit-breaker.ts';
+import { type AttemptRecord, RetryError } from './errors.ts';
+import { type Host, Hosts } from './hosts.ts';
 import { type ClientMetrics, noMetrics, prometheusMetrics } from './metrics.ts';
 import { type ResolvedOptions, type RetryOptions, resolveOptions } from './options.ts';
-import { decide, hostFailed } from './policy/decide.ts';
-import { serverDelay } from './retry-after.ts';
+import { hostFailed } from './retry-decision.ts';
+import { type LoopEvent, type LoopState, nextStep } from './retry-loop.ts';
 
 /** fetch's `RequestInit`, plus what a logical operation needs. */
 export interface RetryRequestInit extends RequestInit {
@@ -15,8 +15,8 @@ export interface RetryRequestInit extends RequestInit {
    * process resumes the same operation. An `Idempotency-Key` header, if set, wins.
    */
   idempotencyKey?: string;
-  /** This call's deadline in ms, instead of the client's. */
-  deadline?: number;
+  /** This call's deadline, instead of the client's `deadlineMs`. */
+  deadlineMs?: number;
 }
 
 /** A logical operation that got a final response. */
@@ -48,7 +48,7 @@ const UNGUARDED: Admission = { probe: false };
  * and a circuit breaker per host.
  *
  * @example
- * const client = createRetryClient({ deadline: 10_000 });
+ * const client = createRetryClient({ deadlineMs: 10_000 });
  * const { response, idempotencyKey } = await client.request('http://127.0.0.1:8000/api/v1/payments', {
  *   method: 'POST',
  *   body: JSON.stringify({ amount: 10, currency: 'USD', payment_method: 'card' }),
@@ -67,6 +67,11 @@ export function createRetryClient(options: RetryOptions = {}): RetryClient {
   };
 }
 
+/**
+ * One logical operation: the I/O around {@link nextStep}, which decides every step. Reads the
+ * clock and the signal, sends attempts, waits, and keeps the history, the budget, the breaker
+ * and the metrics.
+ */
 async function run(
   options: ResolvedOptions,
   hosts: Hosts,
@@ -74,7 +79,7 @@ async function run(
   input: string | URL | Request,
   init: RetryRequestInit,
 ): Promise<RetryResult> {
-  const { idempotencyKey, deadline = options.deadline, signal: initSignal, ...requestInit } = init;
+  const { idempotencyKey, deadlineMs = options.deadlineMs, signal: initSignal, ...requestInit } = init;
   const signal = initSignal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
   // One Request, cloned per attempt: the body is replayed byte for byte.
   const request = new Request(input, { ...requestInit, signal: null });
@@ -85,133 +90,110 @@ async function run(
     (options.keyedMethods.includes(method) ? options.generateKey() : undefined);
   if (key !== undefined) request.headers.set('idempotency-key', key);
 
-  const { now } = options;
+  const { clock } = options;
   const host = hosts.get(new URL(request.url).origin);
   const attempts: AttemptRecord[] = [];
-  const deadlineAt = now() + deadline;
-  const fail = (code: RetryErrorCode, why: string, last: { response?: Response; cause?: unknown } = {}) => {
-    const error = new RetryError(code, `${method} ${request.url}: ${why}`, {
-      attempts: [...attempts],
-      idempotencyKey: key,
-      ...last,
-    });
-    metrics.giveUp(host.origin, code);
-    options.onGiveUp?.(error);
-    return error;
-  };
+  const traits = { method, url: request.url, keyed: key !== undefined };
+  const deadlineAt = clock.now() + deadlineMs;
+  const state = (attempt: number, now: number): LoopState => ({
+    settings: options,
+    request: traits,
+    origin: host.origin,
+    attempt,
+    now,
+    deadlineAt,
+    deadlineMs,
+    budget: host.budget && { allowsRetry: host.budget.allowsRetry(), ratio: host.budget.ratio },
+  });
+  const due = (): LoopEvent =>
+    signal?.aborted ? { kind: 'aborted', cause: signal.reason } : { kind: 'due' };
 
   host.budget?.recordRequest();
-  for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw fail('RETRY_ABORTED', 'aborted by the caller', { cause: signal.reason });
-    const remaining = deadlineAt - now();
-    if (remaining <= 0) throw fail('RETRY_DEADLINE_EXCEEDED', `the deadline of ${deadline} ms passed`);
-    const admission = host.breaker ? host.breaker.admit() : UNGUARDED;
-    if (!admission) {
-      throw fail(
-        'RETRY_CIRCUIT_OPEN',
-        `the circuit for ${host.origin} is open, failing fast without sending`,
-      );
-    }
-
-    const startedAt = now();
-    const outcome = await sendAttempt(
-      options.fetch,
-      request,
-      Math.min(options.attemptTimeout, remaining),
-      signal,
-    );
-    if (outcome.kind === 'aborted') {
-      host.breaker?.release(admission);
-      throw fail('RETRY_ABORTED', 'aborted by the caller', { cause: outcome.cause });
-    }
-    if (hostFailed(outcome)) host.breaker?.failure(admission);
-    else host.breaker?.success(admission);
-
-    const result = summarize(outcome);
-    metrics.attempt(host.origin, method, result.kind === 'response' ? String(result.status) : result.code);
-    attempts.push({ attempt, startedAt, endedAt: now(), result });
-
-    const decision = decide(outcome, { method, keyed: key !== undefined });
-    const last = outcome.kind === 'response' ? { response: outcome.response } : { cause: outcome.cause };
-    if (decision.kind === 'final' && outcome.kind === 'response') {
-      return { response: outcome.response, idempotencyKey: key, attempts };
-    }
-    if (decision.kind !== 'retry') {
-      throw fail(
-        'RETRY_NOT_SAFE',
-        `${describe(result)} after the request may have been processed, and without an idempotency ` +
-          'key repeating it could repeat its effect',
-        last,
-      );
-    }
-    if (attempt >= options.maxAttempts) {
-      throw fail(
-        'RETRY_ATTEMPTS_EXHAUSTED',
-        `all ${attempt} attempts failed, the last with ${describe(result)}`,
-        last,
-      );
-    }
-
-    const asked = outcome.kind === 'response' ? serverDelay(outcome.response.headers, now()) : undefined;
-    const delay = retryDelay(attempt, options, options.random, asked);
-    const left = deadlineAt - now();
-    if (delay >= left) {
-      const why =
-        left <= 0
-          ? `the deadline of ${deadline} ms passed, the last attempt ending with ${describe(result)}`
-          : asked !== undefined && asked >= delay
-            ? `the server asked to wait ${asked} ms (Retry-After / RateLimit), past the deadline (${Math.max(0, left)} ms left)`
-            : `the next backoff of ${Math.round(delay)} ms would pass the deadline (${Math.max(0, left)} ms left)`;
-      throw fail('RETRY_DEADLINE_EXCEEDED', why, last);
-    }
-    if (host.budget && !host.budget.tryRetry()) {
-      throw fail(
-        'RETRY_BUDGET_EXHAUSTED',
-        `${describe(result)}, and the retry budget for ${host.origin} is spent (retries are capped at ` +
-          `${host.budget.ratio * 100} % of requests) so this client does not amplify the outage`,
-        last,
-      );
-    }
-
-    attempts[attempts.length - 1] = { ...attempts[attempts.length - 1]!, delay };
-    metrics.retry(host.origin, decision.reason, delay);
-    options.onRetry?.({
-      url: request.url,
-      method,
-      attempt,
-      reason: decision.reason,
-      delay,
-      idempotencyKey: key,
-    });
-    // Free the connection of a response we will not read.
-    if (outcome.kind === 'response') await outcome.response.body?.cancel().catch(() => {});
-    if (!(await wait(options.sleep, delay, signal))) {
-      throw fail('RETRY_ABORTED', 'aborted by the caller during a backoff', { cause: signal?.reason });
+  let attempt = 1;
+  let event = due();
+  for (;;) {
+    const step = nextStep(event, state(attempt, clock.now()));
+    switch (step.kind) {
+      case 'done':
+        return { response: step.response, idempotencyKey: key, attempts };
+      case 'give-up': {
+        const { code, message, response, cause } = step;
+        const details = { attempts: [...attempts], idempotencyKey: key, response, cause };
+        const error = new RetryError(code, message, details);
+        metrics.giveUp(host.origin, code);
+        options.onGiveUp?.(error);
+        throw error;
+      }
+      case 'send': {
+        const admission = host.breaker ? host.breaker.admit() : UNGUARDED;
+        event = admission
+          ? await send(
+              options,
+              host,
+              metrics,
+              { request, attempt, timeoutMs: step.timeoutMs, signal, admission },
+              attempts,
+            )
+          : { kind: 'circuit-open' };
+        break;
+      }
+      case 'wait': {
+        host.budget?.recordRetry();
+        const { delayMs, reason } = step;
+        attempts[attempts.length - 1] = { ...attempts[attempts.length - 1]!, delayMs };
+        metrics.retry(host.origin, reason, delayMs);
+        options.onRetry?.({ url: request.url, method, attempt, reason, delayMs, idempotencyKey: key });
+        // Free the connection of a response we will not read.
+        if (event.kind === 'response') await event.response.body?.cancel().catch(() => {});
+        const slept = await wait(clock, delayMs, signal);
+        attempt += 1;
+        event = slept ? due() : { kind: 'aborted', cause: signal?.reason, during: 'backoff' };
+        break;
+      }
     }
   }
 }
 
-function summarize(outcome: Exclude<AttemptOutcome, { kind: 'aborted' }>): AttemptResult {
-  return outcome.kind === 'response'
-    ? { kind: 'response', status: outcome.response.status }
-    : { kind: 'error', code: outcome.code, sent: outcome.sent };
-}
-
-function describe(result: AttemptResult): string {
-  return result.kind === 'response' ? `HTTP ${result.status}` : `${result.code}`;
+/** Sends one attempt, tells the breaker and the metrics, and records it in `attempts`. */
+async function send(
+  options: ResolvedOptions,
+  host: Host,
+  metrics: ClientMetrics,
+  attempt: {
+    readonly request: Request;
+    readonly attempt: number;
+    readonly timeoutMs: number;
+    readonly signal: AbortSignal | undefined;
+    readonly admission: Admission;
+  },
+  attempts: AttemptRecord[],
+): Promise<LoopEvent> {
+  const { clock } = options;
+  const startedAt = clock.now();
+  const outcome = await sendAttempt(options.fetch, attempt.request, attempt.timeoutMs, attempt.signal);
+  if (outcome.kind === 'aborted') {
+    host.breaker?.release(attempt.admission);
+    return outcome;
+  }
+  if (hostFailed(outcome)) host.breaker?.failure(attempt.admission);
+  else host.breaker?.success(attempt.admission);
+  const result = summarize(outcome);
+  metrics.attempt(
+    host.origin,
+    attempt.request.method,
+    result.kind === 'response' ? String(result.status) : result.code,
+  );
+  attempts.push({ attempt: attempt.attempt, startedAt, endedAt: clock.now(), result });
+  return outcome;
 }
 
 /**
  * Sleeps `ms` unless `signal` fires first; `false` when it did. The race is ours, not the sleep
  * function's, so an injected sleep that ignores its signal still cannot delay an abort.
  */
-async function wait(
-  sleep: ResolvedOptions['sleep'],
-  ms: number,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
+async function wait(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   if (!signal) {
-    await sleep(ms);
+    await clock.sleep(ms);
     return true;
   }
   if (signal.aborted) return false;
@@ -220,7 +202,7 @@ async function wait(
     onAbort = () => resolve(false);
     signal.addEventListener('abort', onAbort, { once: true });
   });
-  const slept = sleep(ms, signal).then(
+  const slept = clock.sleep(ms, signal).then(
     () => true,
     (error: unknown) => {
       if (signal.aborted) return false;

@@ -1,4 +1,4 @@
-import { CircuitBreaker } from './breaker/breaker.ts';
+import { CircuitBreaker } from './breaker/circuit-breaker.ts';
 import { RetryBudget } from './budget.ts';
 import type { ClientMetrics } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -29,15 +29,19 @@ export class Hosts {
   }
 
   #create(origin: string): Host {
-    const { budget, breaker, now, onBreakerChange } = this.options;
+    const { budget, breaker, clock, onBreakerChange } = this.options;
     const circuit =
       breaker === false
         ? undefined
-        : new CircuitBreaker(breaker, now, (from, to) => {
+        : new CircuitBreaker(breaker, clock, (from, to) => {
             this.metrics.breaker(origin, to);
             onBreakerChange?.({ host: origin, from, to });
           });
     if (circuit) this.metrics.breaker(origin, 'closed');
-    return { origin, budget: budget === false ? undefined : new RetryBudget(budget, now), breaker: circuit };
+    return {
+      origin,
+      budget: budget === false ? undefined : new RetryBudget(budget, clock),
+      breaker: circuit,
+    };
   }
 }

@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 import { registered } from '../metrics.ts';
-import type { BreakerStateName } from './breaker/breaker.ts';
+import type { BreakerStateName } from './breaker/circuit-breaker.ts';
 import type { RetryErrorCode } from './errors.ts';
-import type { RetryReason } from './policy/decide.ts';
+import type { RetryReason } from './retry-decision.ts';
 
 /** What the retry loop reports. A no-op unless a prom-client registry is given. */
 export interface ClientMetrics {
@@ -14,7 +14,7 @@ export interface ClientMetrics {
 }
 
 /** The value of `tollgate_client_breaker_state`. */
-export const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
+const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export const noMetrics: ClientMetrics = {
   attempt() {},

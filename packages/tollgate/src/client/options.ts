@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import type { BreakerStateName, CircuitBreakerOptions } from './breaker/breaker.ts';
+import { type Clock, systemClock } from '../clock.ts';
+import type { BreakerStateName, CircuitBreakerOptions } from './breaker/circuit-breaker.ts';
 import type { RetryBudgetOptions } from './budget.ts';
 import type { RetryError } from './errors.ts';
-import type { RetryReason } from './policy/decide.ts';
+import type { RetryReason } from './retry-decision.ts';
 
 /** Told before each wait for a retry. */
 export interface RetryEvent {
@@ -13,8 +13,8 @@ export interface RetryEvent {
   /** The attempt that failed (1 for the first). */
   readonly attempt: number;
   readonly reason: RetryReason;
-  /** The wait before the next attempt, in ms. */
-  readonly delay: number;
+  /** The wait before the next attempt. */
+  readonly delayMs: number;
   readonly idempotencyKey: string | undefined;
 }
 
@@ -26,6 +26,19 @@ export interface BreakerChange {
   readonly to: BreakerStateName;
 }
 
+/**
+ * The numbers a retry client uses when its options leave them out, declared once: the client
+ * applies them, and a service that recommends a retry strategy can quote them.
+ */
+export const retryDefaults = {
+  maxAttempts: 3,
+  baseDelayMs: 100,
+  maxDelayMs: 10_000,
+  deadlineMs: 30_000,
+  attemptTimeoutMs: 10_000,
+  keyedMethods: ['POST', 'PATCH'],
+} as const satisfies RetryOptions;
+
 /** Options of {@link createRetryClient}, each with its default. */
 export interface RetryOptions {
   /**
@@ -34,25 +47,25 @@ export interface RetryOptions {
    */
   maxAttempts?: number;
   /**
-   * Backoff base in ms: retry n waits a random time in [0, min(maxDelay, baseDelay·2^(n-1))).
+   * Backoff base: retry n waits a random time in [0, min(maxDelayMs, baseDelayMs·2^(n-1))).
    * @default 100
    */
-  baseDelay?: number;
+  baseDelayMs?: number;
   /**
-   * Backoff cap in ms. A server's Retry-After may ask for more; the deadline bounds that.
+   * Backoff cap. A server's Retry-After may ask for more; the deadline bounds that.
    * @default 10_000
    */
-  maxDelay?: number;
+  maxDelayMs?: number;
   /**
-   * Time allowed for a whole logical operation, all attempts and waits included, in ms.
+   * Time allowed for a whole logical operation, all attempts and waits included.
    * @default 30_000
    */
-  deadline?: number;
+  deadlineMs?: number;
   /**
-   * Time allowed for one attempt to get a response head, in ms.
+   * Time allowed for one attempt to get a response head.
    * @default 10_000
    */
-  attemptTimeout?: number;
+  attemptTimeoutMs?: number;
   /**
    * Methods that get an `Idempotency-Key` (UUID v4) when the caller did not give one.
    * @default ['POST', 'PATCH']
@@ -70,8 +83,11 @@ export interface RetryOptions {
   breaker?: CircuitBreakerOptions | false;
   /** A prom-client registry to publish the client's metrics in. prom-client is loaded only then. */
   metrics?: Registry;
+  /** Called before each wait for a retry. */
   onRetry?: (event: RetryEvent) => void;
+  /** Called with the error when the client gives up, before it rejects. */
   onGiveUp?: (error: RetryError) => void;
+  /** Called when a host's circuit changes state. */
   onBreakerChange?: (change: BreakerChange) => void;
   /**
    * The fetch that sends each attempt.
@@ -79,15 +95,11 @@ export interface RetryOptions {
    */
   fetch?: typeof fetch;
   /**
-   * The clock, in ms. Deadlines, HTTP-date Retry-After, budget and breaker windows read it.
-   * @default Date.now
+   * The time: deadlines, HTTP-date Retry-After, budget and breaker windows read `now`; backoffs
+   * `sleep` (the client also races a sleep with the caller's signal, so an abort is never late).
+   * @default systemClock
    */
-  now?: () => number;
-  /**
-   * Waits `ms`. The client also races it with the caller's signal, so an abort is never late.
-   * @default setTimeout from node:timers/promises
-   */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  clock?: Clock;
   /**
    * The random source of jitter, in [0, 1). `seededRandom(seed)` makes runs reproducible.
    * @default Math.random
@@ -100,25 +112,19 @@ export interface RetryOptions {
   generateKey?: () => string;
 }
 
-export type ResolvedOptions = Required<
-  Omit<RetryOptions, 'metrics' | 'onRetry' | 'onGiveUp' | 'onBreakerChange'>
-> &
-  Pick<RetryOptions, 'metrics' | 'onRetry' | 'onGiveUp' | 'onBreakerChange'>;
+type Hooks = 'metrics' | 'onRetry' | 'onGiveUp' | 'onBreakerChange';
+
+/** {@link RetryOptions} with every default applied. */
+export type ResolvedOptions = Required<Omit<RetryOptions, Hooks>> & Pick<RetryOptions, Hooks>;
 
 /** The one place where the defaults of {@link RetryOptions} are applied. */
 export function resolveOptions(options: RetryOptions): ResolvedOptions {
   return {
-    maxAttempts: 3,
-    baseDelay: 100,
-    maxDelay: 10_000,
-    deadline: 30_000,
-    attemptTimeout: 10_000,
-    keyedMethods: ['POST', 'PATCH'],
+    ...retryDefaults,
     budget: {},
     breaker: {},
     fetch: (input, init) => globalThis.fetch(input, init),
-    now: Date.now,
-    sleep: (ms, signal) => sleepFor(ms, undefined, { signal }),
+    clock: systemClock,
     random: Math.random,
     generateKey: randomUUID,
     ...withoutUndefined(options),

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
-import { backoffCeiling, fullJitter, retryDelay, seededRandom } from 'tollgate/client';
+import { seededRandom } from 'tollgate/client';
 import { describe, expect, it } from 'vitest';
+import { backoffCeiling, fullJitter, retryDelay } from '../../src/client/backoff.ts';
 
 const backoffs = fc.record({
-  baseDelay: fc.integer({ min: 1, max: 10_000 }),
-  maxDelay: fc.integer({ min: 1, max: 120_000 }),
+  baseDelayMs: fc.integer({ min: 1, max: 10_000 }),
+  maxDelayMs: fc.integer({ min: 1, max: 120_000 }),
 });
 const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
@@ -13,7 +14,7 @@ describe('full jitter backoff', () => {
     fc.assert(
       fc.property(backoffs, fc.integer({ min: 1, max: 2000 }), unit, (backoff, retry, r) => {
         const delay = fullJitter(retry, backoff, () => r);
-        const ceiling = Math.min(backoff.maxDelay, backoff.baseDelay * 2 ** (retry - 1));
+        const ceiling = Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** (retry - 1));
         expect(delay).toBeGreaterThanOrEqual(0);
         expect(delay).toBeLessThanOrEqual(ceiling);
         if (r < 1) expect(delay).toBeLessThan(ceiling);
@@ -37,7 +38,7 @@ describe('full jitter backoff', () => {
   });
 
   it('grows exponentially until the cap', () => {
-    const backoff = { baseDelay: 100, maxDelay: 1_000 };
+    const backoff = { baseDelayMs: 100, maxDelayMs: 1_000 };
     expect([1, 2, 3, 4, 5].map((n) => backoffCeiling(n, backoff))).toEqual([100, 200, 400, 800, 1_000]);
   });
 

@@ -1,18 +1,13 @@
-import {
-  type BreakerStateName,
-  CircuitBreaker,
-  ConsecutiveFailures,
-  FailureRate,
-  type TripPolicy,
-} from 'tollgate/client';
+import { type BreakerStateName, ConsecutiveFailures, FailureRate, type TripCondition } from 'tollgate/client';
 import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../src/client/breaker/circuit-breaker.ts';
 
-function harness(trip: () => TripPolicy = () => new ConsecutiveFailures(3), probes = 1) {
+function harness(trip: () => TripCondition = () => new ConsecutiveFailures(3), probes = 1) {
   const clock = { now: 0 };
   const changes: string[] = [];
   const breaker = new CircuitBreaker(
-    { trip, halfOpenAfter: 1_000, probes },
-    () => clock.now,
+    { trip, halfOpenAfterMs: 1_000, probes },
+    { now: () => clock.now },
     (from, to) => changes.push(`${from}→${to}`),
   );
   const call = (ok: boolean) => {
@@ -73,7 +68,7 @@ describe('circuit breaker', () => {
 
   it('opens on a failure rate once enough calls are seen', () => {
     const { clock, call, state } = harness(
-      () => new FailureRate({ threshold: 0.5, window: 10_000, minimumCalls: 10 }),
+      () => new FailureRate({ threshold: 0.5, windowMs: 10_000, minimumCalls: 10 }),
     );
     for (let i = 0; i < 5; i++) call(true);
     for (let i = 0; i < 4; i++) call(false);

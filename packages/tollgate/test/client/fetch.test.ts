@@ -1,9 +1,10 @@
 import { createRetryClient, RetryError, type RetryEvent, type RetryOptions } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
 import { drop, type FaultServer, freePort, reply, startFaultServer } from './fault-server.ts';
 
 /** Fast, deterministic waits: the test is about what is sent, not about time. */
-const quick: RetryOptions = { baseDelay: 1, maxDelay: 5, breaker: false, budget: false };
+const quick: RetryOptions = { baseDelayMs: 1, maxDelayMs: 5, breaker: false, budget: false };
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let server: FaultServer | undefined;
@@ -99,12 +100,12 @@ describe('retry client over real HTTP', () => {
       .fetch(`${server.url}/x`, { method: 'POST', body: 'a' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RetryError);
-    expect((error as RetryError).code).toBe('RETRY_NOT_SAFE');
+    expect((error as RetryError).code).toBe('ERR_RETRY_NOT_SAFE');
     expect((error as RetryError).idempotencyKey).toBeUndefined();
     expect(server.seen).toHaveLength(1);
 
     const exhausted = await client.fetch(`${server.url}/x`).catch((e: unknown) => e as RetryError);
-    expect(exhausted).toMatchObject({ code: 'RETRY_ATTEMPTS_EXHAUSTED' });
+    expect(exhausted).toMatchObject({ code: 'ERR_RETRY_ATTEMPTS_EXHAUSTED' });
     expect((exhausted as RetryError).attempts).toHaveLength(3);
     expect(server.seen).toHaveLength(4);
   });
@@ -118,8 +119,11 @@ describe('retry client over real HTTP', () => {
         server ??= await startFaultServer((_seen, res) => reply(res, 201), port);
       },
       // Wait until the server listens: the point is that the second attempt is allowed at all.
-      sleep: async () => {
-        while (!server) await new Promise((resolve) => setTimeout(resolve, 5));
+      clock: {
+        now: systemClock.now,
+        sleep: async () => {
+          while (!server) await new Promise((resolve) => setTimeout(resolve, 5));
+        },
       },
     });
     const { response, attempts } = await client.request(`http://127.0.0.1:${port}/x`, {
@@ -136,12 +140,12 @@ describe('retry client over real HTTP', () => {
       if (server!.seen.length === 1) setTimeout(() => reply(res, 201, { late: true }), 300);
       else reply(res, 201, { late: false });
     });
-    const client = createRetryClient({ ...quick, attemptTimeout: 50 });
+    const client = createRetryClient({ ...quick, attemptTimeoutMs: 50 });
     const { response, attempts, idempotencyKey } = await client.request(`${server.url}/x`, {
       method: 'POST',
     });
     expect(await response.json()).toEqual({ late: false });
-    expect(attempts[0]!.result).toEqual({ kind: 'error', code: 'ATTEMPT_TIMEOUT', sent: true });
+    expect(attempts[0]!.result).toEqual({ kind: 'error', code: 'ERR_RETRY_ATTEMPT_TIMEOUT', sent: true });
     expect(server.seen.map((s) => s.key)).toEqual([idempotencyKey, idempotencyKey]);
   });
 
@@ -150,10 +154,10 @@ describe('retry client over real HTTP', () => {
     server = await startFaultServer((_seen, res) => reply(res, 503, { title: 'down' }));
     const client = createRetryClient({ ...quick, maxAttempts: 4, onGiveUp: (e) => gaveUp.push(e) });
     const error = (await client.fetch(`${server.url}/x`).catch((e: unknown) => e)) as RetryError;
-    expect(error.code).toBe('RETRY_ATTEMPTS_EXHAUSTED');
+    expect(error.code).toBe('ERR_RETRY_ATTEMPTS_EXHAUSTED');
     expect(error.message).toContain('all 4 attempts failed, the last with HTTP 503');
     expect(error.attempts.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
-    expect(error.attempts.slice(0, 3).every((a) => a.delay !== undefined)).toBe(true);
+    expect(error.attempts.slice(0, 3).every((a) => a.delayMs !== undefined)).toBe(true);
     expect(await error.response?.json()).toEqual({ title: 'down' });
     expect(gaveUp).toEqual([error]);
   });
@@ -173,10 +177,17 @@ describe('retry client over real HTTP', () => {
         method: 'POST',
         attempt: 1,
         reason: 'connection_lost',
-        delay: 0.5,
+        delayMs: 0.5,
         idempotencyKey,
       },
-      { url: `${server.url}/x`, method: 'POST', attempt: 2, reason: 'status_429', delay: 1, idempotencyKey },
+      {
+        url: `${server.url}/x`,
+        method: 'POST',
+        attempt: 2,
+        reason: 'status_429',
+        delayMs: 1,
+        idempotencyKey,
+      },
     ]);
   });
 });

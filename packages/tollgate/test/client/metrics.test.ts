@@ -19,8 +19,8 @@ describe('prometheus metrics', () => {
     const registry = new Registry();
     const client = createRetryClient({
       metrics: registry,
-      baseDelay: 1,
-      maxDelay: 2,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
       maxAttempts: 2,
       budget: false,
     });
@@ -45,7 +45,9 @@ describe('prometheus metrics', () => {
     expect(await value('tollgate_client_attempts_total', { host, method: 'GET', outcome: '503' })).toBe(2);
     expect(await value('tollgate_client_retries_total', { host, reason: 'status_429' })).toBe(1);
     expect(await value('tollgate_client_retries_total', { host, reason: 'status_503' })).toBe(1);
-    expect(await value('tollgate_client_give_ups_total', { host, code: 'RETRY_ATTEMPTS_EXHAUSTED' })).toBe(1);
+    expect(
+      await value('tollgate_client_give_ups_total', { host, code: 'ERR_RETRY_ATTEMPTS_EXHAUSTED' }),
+    ).toBe(1);
     expect(await value('tollgate_client_breaker_state', { host })).toBe(0);
     const delays = 'tollgate_client_retry_delay_seconds';
     expect(await value(delays, { host }, `${delays}_count`)).toBe(2);

@@ -1,5 +1,6 @@
 import { type BreakerChange, createRetryClient, RetryError, type RetryErrorCode } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
 import { type FaultServer, reply, startFaultServer } from './fault-server.ts';
 
 let server: FaultServer | undefined;
@@ -25,11 +26,11 @@ describe('a dead server', () => {
     const floor = 10; // minPerSecond 1 × a 10 s window
     const client = createRetryClient({
       maxAttempts: 3,
-      baseDelay: 1,
-      maxDelay: 2,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
       breaker: false, // isolate the budget
-      budget: { ratio: 0.1, minPerSecond: 1, window: 10_000 },
-      now: () => 0, // one window for the whole run: the bound is exact, not a matter of timing
+      budget: { ratio: 0.1, minPerSecond: 1, windowMs: 10_000 },
+      clock: { ...systemClock, now: () => 0 }, // one window for the whole run: the bound is exact, not a matter of timing
     });
     const codes: string[] = [];
     for (let batch = 0; batch < operations / 20; batch++) {
@@ -40,35 +41,35 @@ describe('a dead server', () => {
     // Without a budget this would be 3 × 300 = 900 requests.
     expect(sent).toBeLessThanOrEqual(operations * 1.1 + floor);
     expect(sent).toBeGreaterThan(operations); // retries did happen, within the budget
-    expect(codes.filter((c) => c === 'RETRY_BUDGET_EXHAUSTED').length).toBeGreaterThan(operations / 2);
+    expect(codes.filter((c) => c === 'ERR_RETRY_BUDGET_EXHAUSTED').length).toBeGreaterThan(operations / 2);
   });
 
   it('opens the breaker, fails fast, probes, and closes when the server recovers', async () => {
     let healthy = false;
     server = await startFaultServer((_seen, res) => reply(res, healthy ? 200 : 503));
-    const clock = { now: 1_000_000 };
+    const time = { now: 1_000_000 };
     const changes: BreakerChange[] = [];
     const client = createRetryClient({
       maxAttempts: 1,
       budget: false,
-      breaker: { halfOpenAfter: 5_000, probes: 1 },
-      now: () => clock.now,
+      breaker: { halfOpenAfterMs: 5_000, probes: 1 },
+      clock: { ...systemClock, now: () => time.now },
       onBreakerChange: (change) => changes.push(change),
     });
     const url = `${server.url}/x`;
 
-    for (let i = 0; i < 5; i++) expect(await codeOf(client.fetch(url))).toBe('RETRY_ATTEMPTS_EXHAUSTED');
+    for (let i = 0; i < 5; i++) expect(await codeOf(client.fetch(url))).toBe('ERR_RETRY_ATTEMPTS_EXHAUSTED');
     expect(client.breakerState(url)).toBe('open');
-    expect(await codeOf(client.fetch(url))).toBe('RETRY_CIRCUIT_OPEN');
+    expect(await codeOf(client.fetch(url))).toBe('ERR_RETRY_CIRCUIT_OPEN');
     expect(server.seen).toHaveLength(5); // failing fast sends nothing
 
-    clock.now += 5_000;
-    expect(await codeOf(client.fetch(url))).toBe('RETRY_ATTEMPTS_EXHAUSTED'); // the probe fails
+    time.now += 5_000;
+    expect(await codeOf(client.fetch(url))).toBe('ERR_RETRY_ATTEMPTS_EXHAUSTED'); // the probe fails
     expect(client.breakerState(url)).toBe('open');
     expect(server.seen).toHaveLength(6);
 
     healthy = true;
-    clock.now += 5_000;
+    time.now += 5_000;
     expect(await codeOf(client.fetch(url))).toBe('ok'); // the probe succeeds
     expect(client.breakerState(url)).toBe('closed');
     expect(await codeOf(client.fetch(url))).toBe('ok');
@@ -89,20 +90,20 @@ describe('a dead server', () => {
       if (!healthy) return reply(res, 503);
       pending.push(() => reply(res, 200)); // hold the probe until the test releases it
     });
-    const clock = { now: 0 };
+    const time = { now: 0 };
     const client = createRetryClient({
       maxAttempts: 1,
       budget: false,
-      breaker: { halfOpenAfter: 1_000 },
-      now: () => clock.now,
+      breaker: { halfOpenAfterMs: 1_000 },
+      clock: { ...systemClock, now: () => time.now },
     });
     const url = `${server.url}/x`;
     for (let i = 0; i < 5; i++) await codeOf(client.fetch(url));
     healthy = true;
-    clock.now += 1_000;
+    time.now += 1_000;
     const probe = codeOf(client.fetch(url));
     const others = await Promise.all([codeOf(client.fetch(url)), codeOf(client.fetch(url))]);
-    expect(others).toEqual(['RETRY_CIRCUIT_OPEN', 'RETRY_CIRCUIT_OPEN']);
+    expect(others).toEqual(['ERR_RETRY_CIRCUIT_OPEN', 'ERR_RETRY_CIRCUIT_OPEN']);
     while (pending.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     pending[0]!();
     expect(await probe).toBe('ok');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { rateLimitReset, retryAfter, serverDelay } from 'tollgate/client';
 import { describe, expect, it } from 'vitest';
+import { rateLimitReset, retryAfter, serverDelay } from '../../src/client/retry-after.ts';
 
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { createRetryClient, RetryError } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Clock, systemClock } from '../../src/clock.ts';
 import { type FaultServer, reply, startFaultServer } from './fault-server.ts';
 
 let server: FaultServer | undefined;
@@ -9,10 +10,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A sleep that records what it was asked and returns at once. */
-function recordingSleep() {
+/** A clock whose sleep records what it was asked and returns at once. */
+function recordingSleep(now: Clock['now'] = systemClock.now) {
   const asked: number[] = [];
-  return { asked, sleep: async (ms: number) => void asked.push(ms) };
+  const clock: Clock = { now, sleep: async (ms: number) => void asked.push(ms) };
+  return { asked, clock };
 }
 
 describe('waiting as the server asks', () => {
@@ -23,7 +25,7 @@ describe('waiting as the server asks', () => {
       reply(res, 503, {}, { 'retry-after': '1' });
       answeredAt = performance.now();
     });
-    const client = createRetryClient({ baseDelay: 1, maxDelay: 2 });
+    const client = createRetryClient({ baseDelayMs: 1, maxDelayMs: 2 });
     const response = await client.fetch(`${server.url}/x`);
     expect(response.status).toBe(200);
     expect(server.seen[1]!.at - answeredAt).toBeGreaterThanOrEqual(1_000);
@@ -35,8 +37,8 @@ describe('waiting as the server asks', () => {
         ? reply(res, 429, {}, { ratelimit: '"per-user";r=0;t=7, "global";r=900;t=60' })
         : reply(res, 200),
     );
-    const { asked, sleep } = recordingSleep();
-    const client = createRetryClient({ baseDelay: 1, maxDelay: 2, sleep, random: () => 0.99 });
+    const { asked, clock } = recordingSleep();
+    const client = createRetryClient({ baseDelayMs: 1, maxDelayMs: 2, clock, random: () => 0.99 });
     expect((await client.fetch(`${server.url}/x`, { method: 'POST' })).status).toBe(200);
     expect(asked).toHaveLength(1);
     expect(asked[0]).toBeGreaterThanOrEqual(7_000);
@@ -49,19 +51,19 @@ describe('waiting as the server asks', () => {
         ? reply(res, 503, {}, { 'retry-after': new Date(now + 4_000).toUTCString() })
         : reply(res, 200),
     );
-    const { asked, sleep } = recordingSleep();
-    const client = createRetryClient({ baseDelay: 1, maxDelay: 2, sleep, now: () => now });
+    const { asked, clock } = recordingSleep(() => now);
+    const client = createRetryClient({ baseDelayMs: 1, maxDelayMs: 2, clock });
     expect((await client.fetch(`${server.url}/x`)).status).toBe(200);
     expect(asked[0]).toBeGreaterThanOrEqual(4_000);
   });
 
   it('gives up at once when Retry-After passes the deadline, and says why', async () => {
     server = await startFaultServer((_seen, res) => reply(res, 503, {}, { 'retry-after': '120' }));
-    const { asked, sleep } = recordingSleep();
-    const client = createRetryClient({ deadline: 2_000, sleep });
+    const { asked, clock } = recordingSleep();
+    const client = createRetryClient({ deadlineMs: 2_000, clock });
     const error = (await client.fetch(`${server.url}/x`).catch((e: unknown) => e)) as RetryError;
     expect(error).toBeInstanceOf(RetryError);
-    expect(error.code).toBe('RETRY_DEADLINE_EXCEEDED');
+    expect(error.code).toBe('ERR_RETRY_DEADLINE_EXCEEDED');
     expect(error.message).toMatch(/server asked to wait 120000 ms .*past the deadline/);
     expect(asked).toEqual([]); // no wait at all
     expect(server.seen).toHaveLength(1);
@@ -70,11 +72,11 @@ describe('waiting as the server asks', () => {
 
   it('gives up when the deadline passes during an attempt', async () => {
     server = await startFaultServer(() => {}); // never answers
-    const client = createRetryClient({ deadline: 50, attemptTimeout: 10_000 });
+    const client = createRetryClient({ deadlineMs: 50, attemptTimeoutMs: 10_000 });
     const error = (await client.fetch(`${server.url}/x`).catch((e: unknown) => e)) as RetryError;
-    expect(error.code).toBe('RETRY_DEADLINE_EXCEEDED');
+    expect(error.code).toBe('ERR_RETRY_DEADLINE_EXCEEDED');
     expect(error.message).toContain('the deadline of 50 ms passed');
-    expect(error.attempts[0]!.result).toMatchObject({ code: 'ATTEMPT_TIMEOUT' });
+    expect(error.attempts[0]!.result).toMatchObject({ code: 'ERR_RETRY_ATTEMPT_TIMEOUT' });
   });
 });
 
@@ -84,29 +86,29 @@ describe('cancellation', () => {
     const controller = new AbortController();
     const reason = new Error('user went away');
     const client = createRetryClient({
-      deadline: 7_200_000,
+      deadlineMs: 7_200_000,
       onRetry: () => setImmediate(() => controller.abort(reason)),
     });
     const error = (await client
       .fetch(`${server.url}/x`, { signal: controller.signal })
       .catch((e) => e)) as RetryError;
-    expect(error.code).toBe('RETRY_ABORTED');
+    expect(error.code).toBe('ERR_RETRY_ABORTED');
     expect(error.cause).toBe(reason);
     expect(error.attempts).toHaveLength(1);
-    expect(error.attempts[0]!.delay).toBeGreaterThanOrEqual(3_600_000);
+    expect(error.attempts[0]!.delayMs).toBeGreaterThanOrEqual(3_600_000);
   });
 
   it('an abort wins even over an injected sleep that ignores the signal', async () => {
     server = await startFaultServer((_seen, res) => reply(res, 503));
     const controller = new AbortController();
     const client = createRetryClient({
-      sleep: () => new Promise<void>(() => {}), // never resolves
+      clock: { now: systemClock.now, sleep: () => new Promise<void>(() => {}) }, // never resolves
       onRetry: () => setImmediate(() => controller.abort()),
     });
     const error = (await client
       .fetch(`${server.url}/x`, { signal: controller.signal })
       .catch((e) => e)) as RetryError;
-    expect(error.code).toBe('RETRY_ABORTED');
+    expect(error.code).toBe('ERR_RETRY_ABORTED');
     expect(server.seen).toHaveLength(1);
   });
 
@@ -119,7 +121,7 @@ describe('cancellation', () => {
     });
     while (server.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort();
-    await expect(pending).rejects.toMatchObject({ code: 'RETRY_ABORTED' });
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_RETRY_ABORTED' });
     expect(server.seen).toHaveLength(1);
   });
 });

@@ -1,7 +1,9 @@
-import type { AttemptRecord } from './errors.ts';
-import { PaymentsApiError } from './errors.ts';
-import { createRetryClient, type RetryClient } from './fetch.ts';
-import type { RetryOptions } from './options.ts';
+/**
+ * `@tollgate/payments/client`: a typed client of this service's API, built on tollgate's retry
+ * client. It lives with the service because it knows the service's routes; the library does not.
+ */
+import { TollgateError } from 'tollgate';
+import { type AttemptRecord, createRetryClient, type RetryClient, type RetryOptions } from 'tollgate/client';
 
 /** The body of `POST /api/v1/payments`. */
 export interface PaymentRequest {
@@ -31,17 +33,20 @@ export interface PaymentsResult<T> {
   readonly attempts: readonly AttemptRecord[];
 }
 
+/** Options of one call. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
-  /** This call's deadline in ms, instead of the client's. */
-  readonly deadline?: number;
+  /** This call's deadline, instead of the retry client's `deadlineMs`. */
+  readonly deadlineMs?: number;
 }
 
+/** Options of `payments.create`. */
 export interface CreateOptions extends CallOptions {
   /** Supply the key yourself, e.g. one persisted before a crash. @default a new UUID v4 */
   readonly idempotencyKey?: string;
 }
 
+/** Options of {@link createPaymentsClient}. */
 export interface PaymentsClientOptions {
   /** @default 'http://localhost:8000' */
   readonly baseUrl?: string;
@@ -106,6 +111,29 @@ export function createPaymentsClient(options: PaymentsClientOptions): PaymentsCl
     rateLimits: (init) => call('GET', '/api/v1/rate-limits', init),
     auditLogs: (init) => call('GET', '/api/v1/audit-logs', init),
   };
+}
+
+/**
+ * The payments API answered with a final non-2xx status (400, 401, 404, 422…). `problem` is the
+ * parsed body (RFC 9457 problem+json when the server sends one).
+ */
+export class PaymentsApiError extends TollgateError {
+  override readonly name = 'PaymentsApiError';
+
+  constructor(
+    readonly status: number,
+    readonly problem: unknown,
+    readonly idempotencyKey: string | undefined,
+  ) {
+    super('PAYMENTS_API_ERROR', `payments API answered ${status}${describe(problem)}`);
+  }
+}
+
+function describe(problem: unknown): string {
+  if (typeof problem !== 'object' || problem === null) return '';
+  const { title, detail } = problem as { title?: unknown; detail?: unknown };
+  const text = [title, detail].filter((part) => typeof part === 'string').join(': ');
+  return text ? ` (${text})` : '';
 }
 
 function parseBody(text: string): unknown {

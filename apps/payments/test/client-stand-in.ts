@@ -1,9 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from 'tollgate/client';
-import { drop, type FaultServer, reply, type Seen, startFaultServer } from './fault-server.ts';
+import {
+  drop,
+  type FaultServer,
+  reply,
+  type Seen,
+  startFaultServer,
+} from '../../../packages/tollgate/test/client/fault-server.ts';
 
 /**
- * A stand-in for the payments service (it does not exist yet): the contract's routes, minimal
+ * A stand-in for the payments service, so the client's tests script its faults: the routes, minimal
  * idempotency (key → stored response, replayed; 422 on a different body), and a
  * processor that fails at `failureRate`: half the failures are a 500 before any work, half a
  * dropped connection after the payment was created.

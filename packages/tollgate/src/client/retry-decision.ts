@@ -1,7 +1,9 @@
-import { ATTEMPT_TIMEOUT, type AttemptOutcome } from '../attempt.ts';
+import { ErrorCode } from '../codes.ts';
+import type { AttemptEnded } from './attempt.ts';
 
 /** Statuses that mean "try again later". Every other status is final. */
 export const RETRYABLE_STATUSES = [408, 409, 429, 500, 502, 503, 504] as const;
+/** A status in {@link RETRYABLE_STATUSES}. */
 export type RetryableStatus = (typeof RETRYABLE_STATUSES)[number];
 
 /** Why an attempt is repeated: the label of the retries metric. */
@@ -17,7 +19,8 @@ export interface RequestTraits {
   readonly keyed: boolean;
 }
 
-export type Decision =
+/** What to do with an attempt's outcome, as far as repeating it goes. */
+export type RetryDecision =
   /** A final response: hand it to the caller. */
   | { readonly kind: 'final' }
   | { readonly kind: 'retry'; readonly reason: RetryReason }
@@ -29,15 +32,15 @@ export type Decision =
  * server may have processed only if it is keyed or idempotent. 408 and 429 say the server did
  * no work; 409 means "same key still in flight" only when the request has a key.
  */
-export function decide(
-  outcome: Exclude<AttemptOutcome, { kind: 'aborted' }>,
-  request: RequestTraits,
-): Decision {
+export function decideRetry(outcome: AttemptEnded, request: RequestTraits): RetryDecision {
   const repeatable = request.keyed || IDEMPOTENT_METHODS.has(request.method);
   if (outcome.kind === 'failure') {
     if (!outcome.sent) return { kind: 'retry', reason: 'connect' };
     if (!repeatable) return { kind: 'unsafe' };
-    return { kind: 'retry', reason: outcome.code === ATTEMPT_TIMEOUT ? 'timeout' : 'connection_lost' };
+    return {
+      kind: 'retry',
+      reason: outcome.code === ErrorCode.RetryAttemptTimeout ? 'timeout' : 'connection_lost',
+    };
   }
   const status = outcome.response.status;
   switch (status) {
@@ -57,6 +60,6 @@ export function decide(
 }
 
 /** Whether an outcome counts against the host's health (breaker): 5xx and transport failures. */
-export function hostFailed(outcome: Exclude<AttemptOutcome, { kind: 'aborted' }>): boolean {
+export function hostFailed(outcome: AttemptEnded): boolean {
   return outcome.kind === 'failure' || outcome.response.status >= 500;
 }

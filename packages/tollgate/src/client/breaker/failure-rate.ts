@@ -1,6 +1,7 @@
-import { SlidingWindow } from '../sliding-window.ts';
-import type { TripPolicy } from './breaker.ts';
+import { RollingCounts } from '../rolling-counts.ts';
+import type { TripCondition } from './trip-condition.ts';
 
+/** Options of {@link FailureRate}. */
 export interface FailureRateOptions {
   /**
    * The failure ratio, in [0, 1], at or above which the circuit opens.
@@ -11,7 +12,7 @@ export interface FailureRateOptions {
    * The window over which calls are counted, in ms.
    * @default 10_000
    */
-  window?: number;
+  windowMs?: number;
   /**
    * Calls needed in the window before the ratio means anything.
    * @default 10
@@ -19,16 +20,16 @@ export interface FailureRateOptions {
   minimumCalls?: number;
 }
 
-/** Opens the circuit when failures reach `threshold` of at least `minimumCalls` calls in `window`. */
-export class FailureRate implements TripPolicy {
+/** Opens the circuit when failures reach `threshold` of at least `minimumCalls` calls in `windowMs`. */
+export class FailureRate implements TripCondition {
   readonly #threshold: number;
   readonly #minimumCalls: number;
-  readonly #calls: SlidingWindow<'successes' | 'failures'>;
+  readonly #calls: RollingCounts<'successes' | 'failures'>;
 
-  constructor({ threshold = 0.5, window = 10_000, minimumCalls = 10 }: FailureRateOptions = {}) {
+  constructor({ threshold = 0.5, windowMs = 10_000, minimumCalls = 10 }: FailureRateOptions = {}) {
     this.#threshold = threshold;
     this.#minimumCalls = minimumCalls;
-    this.#calls = new SlidingWindow(['successes', 'failures'], window);
+    this.#calls = new RollingCounts(['successes', 'failures'], windowMs);
   }
 
   success(now: number): void {

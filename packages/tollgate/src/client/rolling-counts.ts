@@ -1,17 +1,18 @@
 /**
- * Counts of a few named events over the last `size` ms, kept in `buckets` slices so memory
- * stays constant whatever the traffic. Time is passed in, so tests drive it.
+ * Rolling counts of a few named events (requests and retries, successes and failures) over
+ * the last `sizeMs`, kept in `buckets` slices so memory stays constant whatever the traffic.
+ * Time is passed in, so tests drive it. Not a rate-limit algorithm: nothing is admitted here.
  */
-export class SlidingWindow<K extends string> {
+export class RollingCounts<K extends string> {
   readonly #width: number;
   readonly #slices: { epoch: number; counts: Record<K, number> }[];
 
   constructor(
     readonly keys: readonly K[],
-    readonly size: number,
+    readonly sizeMs: number,
     buckets = 10,
   ) {
-    this.#width = Math.max(1, Math.ceil(size / buckets));
+    this.#width = Math.max(1, Math.ceil(sizeMs / buckets));
     this.#slices = Array.from({ length: buckets }, () => ({ epoch: -Infinity, counts: this.#zero() }));
   }
 

@@ -1,6 +1,7 @@
-import { createPaymentsClient, createRetryClient, PaymentsApiError, seededRandom } from 'tollgate/client';
+import { createPaymentsClient, PaymentsApiError } from '@tollgate/payments/client';
+import { createRetryClient, seededRandom } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PaymentsServer, startPaymentsServer } from './payments-server.ts';
+import { type PaymentsServer, startPaymentsServer } from './client-stand-in.ts';
 
 let server: PaymentsServer | undefined;
 afterEach(async () => {
@@ -21,7 +22,13 @@ describe('payments client end to end', () => {
     const api = createPaymentsClient({
       baseUrl: server.url,
       apiKey: 'test-api-key',
-      retry: { maxAttempts: 8, baseDelay: 1, maxDelay: 10, random: seededRandom(3), budget: { ratio: 1 } },
+      retry: {
+        maxAttempts: 8,
+        baseDelayMs: 1,
+        maxDelayMs: 10,
+        random: seededRandom(3),
+        budget: { ratio: 1 },
+      },
     });
 
     const results = await Promise.all(Array.from({ length: 60 }, (_, n) => api.payments.create(order(n))));
@@ -54,7 +61,7 @@ describe('payments client end to end', () => {
 
   it('does not retry a 422 (same key, other request), 401 or 404, and says what the server said', async () => {
     server = await startPaymentsServer({ failureRate: 0 });
-    const retry = createRetryClient({ baseDelay: 1 });
+    const retry = createRetryClient({ baseDelayMs: 1 });
     const api = createPaymentsClient({ baseUrl: server.url, apiKey: 'test-api-key', retry });
     const first = await api.payments.create(order(1));
     const before = server.seen.length;

@@ -1,17 +1,6 @@
-import { ConsecutiveFailures } from './consecutive.ts';
-
-/**
- * Decides when failures should open the circuit. One file per implementation:
- * {@link ConsecutiveFailures}, `FailureRate`.
- */
-export interface TripPolicy {
-  /** A call succeeded while closed. */
-  success(now: number): void;
-  /** A call failed while closed; `true` opens the circuit. */
-  failure(now: number): boolean;
-  /** The circuit closed again after a successful probe: forget the past. */
-  reset(): void;
-}
+import type { Clock } from '../../clock.ts';
+import { ConsecutiveFailures } from './consecutive-failures.ts';
+import type { TripCondition } from './trip-condition.ts';
 
 /** Where a circuit is. */
 export type BreakerState =
@@ -19,19 +8,22 @@ export type BreakerState =
   | { readonly name: 'open'; readonly since: number }
   | { readonly name: 'half-open'; readonly probes: number };
 
+/** `closed`, `open` or `half-open`. */
 export type BreakerStateName = BreakerState['name'];
 
+/** How each host's circuit breaker behaves. */
 export interface CircuitBreakerOptions {
   /**
-   * Makes the trip policy of each host's breaker.
+   * Makes the trip condition of each host's breaker: {@link ConsecutiveFailures}, `FailureRate`,
+   * or your own {@link TripCondition}.
    * @default () => new ConsecutiveFailures(5)
    */
-  trip?: () => TripPolicy;
+  trip?: () => TripCondition;
   /**
    * How long the circuit stays open before letting probes through, in ms.
    * @default 5_000
    */
-  halfOpenAfter?: number;
+  halfOpenAfterMs?: number;
   /**
    * How many probes may be in flight at once while half-open; other calls fail fast.
    * @default 1
@@ -45,23 +37,23 @@ export interface Admission {
 }
 
 /**
- * A circuit breaker: closed → (trip policy says so) → open → (after `halfOpenAfter`) →
+ * A circuit breaker: closed → (trip condition says so) → open → (after `halfOpenAfterMs`) →
  * half-open with limited probes → closed on a probe's success, open again on its failure.
  */
 export class CircuitBreaker {
   #state: BreakerState = { name: 'closed' };
-  readonly #policy: TripPolicy;
-  readonly #halfOpenAfter: number;
+  readonly #trip: TripCondition;
+  readonly #halfOpenAfterMs: number;
   readonly #probes: number;
 
   constructor(
     options: CircuitBreakerOptions,
-    private readonly now: () => number,
+    private readonly clock: Pick<Clock, 'now'>,
     private readonly onChange: (from: BreakerStateName, to: BreakerStateName) => void = () => {},
   ) {
-    const { trip = () => new ConsecutiveFailures(5), halfOpenAfter = 5_000, probes = 1 } = options;
-    this.#policy = trip();
-    this.#halfOpenAfter = halfOpenAfter;
+    const { trip = () => new ConsecutiveFailures(5), halfOpenAfterMs = 5_000, probes = 1 } = options;
+    this.#trip = trip();
+    this.#halfOpenAfterMs = halfOpenAfterMs;
     this.#probes = probes;
   }
 
@@ -75,7 +67,7 @@ export class CircuitBreaker {
     const state = this.#state;
     if (state.name === 'closed') return { probe: false };
     if (state.name === 'open') {
-      if (this.now() - state.since < this.#halfOpenAfter) return undefined;
+      if (this.clock.now() - state.since < this.#halfOpenAfterMs) return undefined;
       this.#move({ name: 'half-open', probes: 1 });
       return { probe: true };
     }
@@ -86,9 +78,9 @@ export class CircuitBreaker {
 
   /** The call succeeded: counted while closed; a probe's success closes the circuit. */
   success(admission: Admission): void {
-    if (this.#state.name === 'closed') this.#policy.success(this.now());
+    if (this.#state.name === 'closed') this.#trip.success(this.clock.now());
     else if (admission.probe && this.#state.name === 'half-open') {
-      this.#policy.reset();
+      this.#trip.reset();
       this.#move({ name: 'closed' });
     }
   }
@@ -96,9 +88,9 @@ export class CircuitBreaker {
   /** The call failed: counted while closed (may open the circuit); a probe's failure reopens it. */
   failure(admission: Admission): void {
     if (this.#state.name === 'closed') {
-      if (this.#policy.failure(this.now())) this.#move({ name: 'open', since: this.now() });
+      if (this.#trip.failure(this.clock.now())) this.#move({ name: 'open', since: this.clock.now() });
     } else if (admission.probe && this.#state.name === 'half-open') {
-      this.#move({ name: 'open', since: this.now() });
+      this.#move({ name: 'open', since: this.clock.now() });
     }
   }
 

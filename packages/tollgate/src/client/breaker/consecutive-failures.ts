@@ -1,9 +1,10 @@
-import type { TripPolicy } from './breaker.ts';
+import type { TripCondition } from './trip-condition.ts';
 
 /** Opens the circuit after `threshold` failures in a row; any success starts the count again. */
-export class ConsecutiveFailures implements TripPolicy {
+export class ConsecutiveFailures implements TripCondition {
   #count = 0;
 
+  /** @param threshold failures in a row that open the circuit (default 5). */
   constructor(readonly threshold = 5) {}
 
   success(): void {
