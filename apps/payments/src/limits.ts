@@ -1,4 +1,4 @@
-import type { HttpPolicyOptions } from 'tollgate/fastify';
+import type { RoutePolicyOptions } from 'tollgate/fastify';
 import type { Config } from './config.ts';
 
 /** The route every payment policy counts under. */
@@ -10,8 +10,8 @@ export const PAYMENTS_ROUTE = 'POST /api/v1/payments';
  * payments route also counts `payments`, an operation policy: a replay, a conflict or a
  * mismatch costs none of it.
  */
-export function servicePolicies(config: Config): { all: HttpPolicyOptions[]; payments: HttpPolicyOptions[] } {
-  const all: HttpPolicyOptions[] = [
+export function servicePolicies(config: Config): { all: RoutePolicyOptions[]; payments: RoutePolicyOptions[] } {
+  const all: RoutePolicyOptions[] = [
     {
       name: 'global',
       algorithm: 'sliding-window',
@@ -36,7 +36,7 @@ export function servicePolicies(config: Config): { all: HttpPolicyOptions[]; pay
       counts: 'requests',
     },
   ];
-  const payments: HttpPolicyOptions[] = [
+  const payments: RoutePolicyOptions[] = [
     {
       name: 'payments',
       algorithm: 'sliding-window',

@@ -1,7 +1,8 @@
 import type { Registry } from 'prom-client';
+import { ErrorCode } from '../codes.ts';
 import { TollgateError } from '../errors.ts';
 import type { BeginOptions } from '../idempotency/engine.ts';
-import type { RouteOptions } from '../idempotency/options.ts';
+import type { ClaimOptions } from '../idempotency/options.ts';
 import type { OutcomePolicy } from '../idempotency/outcome.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
 import type { HeaderOptions } from '../ratelimit/headers.ts';
@@ -9,8 +10,11 @@ import type { PolicyOptions } from '../ratelimit/policy.ts';
 import type { RateLimitStore } from '../ratelimit/store.ts';
 import type { KeySource } from './key-source.ts';
 
-/** A rate-limit policy as a route states it: a {@link PolicyOptions} and what it counts. */
-export interface HttpPolicyOptions extends PolicyOptions {
+/**
+ * A rate-limit policy as a route (or the adapter, for every route) states it: a
+ * {@link PolicyOptions} and what it counts.
+ */
+export interface RoutePolicyOptions extends PolicyOptions {
   /**
    * `requests` counts every request, replays included. `operations` counts only requests that
    * run the handler: a replay of a completed idempotency key, a mismatch or a conflict costs
@@ -27,7 +31,7 @@ export interface HttpPolicyOptions extends PolicyOptions {
 export type IdempotencyMode = 'required' | 'optional' | 'off';
 
 /** Idempotency settings a route may choose; each falls back to the plugin's, then to the default. */
-export interface IdempotencyRouteOptions extends RouteOptions {
+export interface IdempotencyRouteOptions extends ClaimOptions {
   /**
    * `required` answers 400 without a key; `optional` runs a request without one unprotected.
    * @default 'required'
@@ -72,7 +76,7 @@ export interface IdempotencyRouteOptions extends RouteOptions {
 /** What a route states in `config.tollgate` (Fastify) or passes to the middleware (Express). */
 export interface TollgateRouteOptions {
   /** Policies of this route, checked with the plugin's in the same round trip. @default [] */
-  readonly policies?: readonly HttpPolicyOptions[];
+  readonly policies?: readonly RoutePolicyOptions[];
   /**
    * `'required'`, `'optional'`, `'off'`, or the settings of a protected route (`mode` defaults
    * to `required` then).
@@ -114,7 +118,7 @@ export interface TollgateOptions<Req> {
    */
   readonly document?: RouteSettingsSource;
   /** Policies every protected route counts (global, per-IP, per-principal). @default [] */
-  readonly policies?: readonly HttpPolicyOptions[];
+  readonly policies?: readonly RoutePolicyOptions[];
   /**
    * The authenticated caller of a request, from the app's own authentication: it scopes
    * idempotency keys (one principal never replays another's response) and feeds `principal`
@@ -146,7 +150,7 @@ export interface IdempotencySettings {
   readonly exclude: readonly string[];
   readonly key: KeySource;
   readonly claim: 'adapter' | 'handler';
-  /** The engine's per-call options: timings, and the route's own store if it has one. */
+  /** The engine's per-call options: the route's own claim timings, and its own store if it has one. */
   readonly engine: BeginOptions;
 }
 
@@ -159,7 +163,7 @@ export function idempotencySettings(
 ): IdempotencySettings | undefined {
   if (route === 'off') return undefined;
   const own: IdempotencyRouteOptions = typeof route === 'string' ? { mode: route } : route;
-  const pick = <K extends Exclude<keyof IdempotencyRouteOptions, 'mode'>>(name: K) =>
+  const pick = <K extends 'mismatchStatus' | 'exclude' | 'key' | 'claim'>(name: K) =>
     own[name] ?? plugin[name];
   return {
     mode: own.mode ?? 'required',
@@ -167,19 +171,13 @@ export function idempotencySettings(
     exclude: pick('exclude') ?? [],
     key: pick('key') ?? defaultKey,
     claim: pick('claim') ?? 'adapter',
-    engine: {
-      ...(own.store !== undefined && { store: own.store }),
-      leaseMs: pick('leaseMs'),
-      ttlMs: pick('ttlMs'),
-      maxResponseBytes: pick('maxResponseBytes'),
-      waitMs: pick('waitMs'),
-      waitPollMs: pick('waitPollMs'),
-    },
+    // The claim timings (lease, TTL, wait…): the engine puts them over the plugin's it holds.
+    engine: own,
   };
 }
 
-/** Whether a policy counts every request or only those that run the handler (see {@link HttpPolicyOptions.counts}). */
-export function countsOf(policy: HttpPolicyOptions): 'requests' | 'operations' {
+/** Whether a policy counts every request or only those that run the handler (see {@link RoutePolicyOptions.counts}). */
+export function countsOf(policy: RoutePolicyOptions): 'requests' | 'operations' {
   return policy.counts ?? (policy.subject?.includes('principal') ? 'operations' : 'requests');
 }
 
@@ -200,7 +198,7 @@ export function routeSettingsOf(
 /** The error an adapter fails with when a policy file names routes the app does not have. */
 export function unknownRoutesError(routes: readonly string[]): Error {
   return new TollgateError(
-    'ERR_POLICY_ROUTES',
+    ErrorCode.PolicyRoutes,
     `the policy file names routes this app does not register: ${routes.join(', ')}. Register them, or remove them from the file.`,
   );
 }

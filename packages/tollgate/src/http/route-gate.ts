@@ -1,53 +1,19 @@
-import { createHash } from 'node:crypto';
 import { admissionResult, refundedResult } from '../admission/result.ts';
 import type { Admission, AdmissionRequest, AdmissionStore, KeyStep } from '../admission/store.ts';
 import type { BeginResult } from '../idempotency/engine.ts';
-import { IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
-import { type FingerprintBody, tryFingerprint } from '../idempotency/fingerprint.ts';
+import type { EngineSettings } from '../idempotency/options.ts';
 import type { CapturedResponse } from '../idempotency/replay.ts';
-import { scopeHash } from '../idempotency/scope.ts';
 import type { IdempotencyStore } from '../idempotency/store.ts';
-import { rateLimitHeaders } from '../ratelimit/headers.ts';
 import { type RateLimitResult, storeUnavailable } from '../ratelimit/limiter.ts';
-import { type Policy, type RequestFacts, subjectOf } from '../ratelimit/policy.ts';
+import { type RequestFacts, subjectOf } from '../ratelimit/policy.ts';
 import type { Check } from '../ratelimit/store.ts';
-import { inFlightAnswer, limitedAnswer, mismatchAnswer, refusingPolicies, replayAnswer } from './answers.ts';
+import { limitedAnswer, refusingPolicies } from './answers.ts';
 import type { Exchange, KeyedRequest } from './exchange.ts';
-import type { Gate } from './gate.ts';
-import { readKey } from './key-source.ts';
-import type { StoreName } from './metrics.ts';
-import type { IdempotencySettings } from './options.ts';
+import { abandonClaim, finishClaim, keyAnswer } from './finish.ts';
+import type { Gate, RouteGateParts, RoutePolicy } from './gate.ts';
+import type { IdempotencySettings, TollgateRouteOptions } from './options.ts';
 import { type HttpAnswer, type Problem, problem, problemAnswer, problems } from './problem.ts';
-
-/** A policy of a route, with whether every caller shares its counter. */
-export interface RoutePolicy {
-  readonly policy: Policy;
-  /**
-   * Keyed by nothing a caller controls (no principal, no IP): a global or per-route counter.
-   * A request without a principal never counts against it, so anonymous traffic cannot spend
-   * a limit that would lock every caller out.
-   */
-  readonly shared: boolean;
-}
-
-/** What a route's gate is built from (see {@link Gate.route}). */
-export interface RouteGateParts {
-  /** Policies every request pays, replays and conflicts included. */
-  readonly requestPolicies: readonly RoutePolicy[];
-  /** Policies only a request that runs the handler pays. */
-  readonly operationPolicies: readonly RoutePolicy[];
-  readonly idempotency: IdempotencySettings | undefined;
-  readonly cost: number;
-}
-
-/** The request as {@link RouteGate.admit} needs it. */
-export interface AdmitRequest {
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
-  /** The parsed body (JSON), a string or bytes; undefined without one. */
-  readonly body: unknown;
-  /** The route's path parameters (for `param:` subjects). */
-  readonly params?: Readonly<Record<string, string | undefined>>;
-}
+import { type AdmitRequest, requestKey } from './request-key.ts';
 
 /**
  * The protocol of one protected route, written once for both adapters. Once the principal is
@@ -60,15 +26,19 @@ export interface AdmitRequest {
 export class RouteGate<Req> {
   /** The route has something to decide (adapters skip it otherwise). */
   readonly protects: boolean;
+  private readonly parts: RouteGateParts;
   /** The admission of this route's keys (the plugin's, or that of the route's own store). */
   private readonly admissions: AdmissionStore;
-  /** The route's lease, TTL and wait, with the engine's defaults under them (built once). */
-  private readonly timings: { readonly leaseMs: number; readonly ttlMs: number; readonly waitMs: number };
+  /** The route's claim timings (lease, TTL, wait…) over the plugin's and the defaults (built once). */
+  private readonly timings: EngineSettings;
 
   constructor(
     readonly gate: Gate<Req>,
-    private readonly parts: RouteGateParts,
+    /** What the route states (`config.tollgate`, or the middleware's argument). */
+    config?: TollgateRouteOptions,
   ) {
+    const parts = gate.partsOf(config);
+    this.parts = parts;
     this.protects =
       parts.requestPolicies.length > 0 ||
       parts.operationPolicies.length > 0 ||
@@ -97,8 +67,8 @@ export class RouteGate<Req> {
     const operationChecks = this.checks(this.parts.operationPolicies, facts, anonymous);
     if (settings === undefined) return this.decide(exchange, { requestChecks, operationChecks });
 
-    const keyed = this.keyOf(exchange, settings, request);
-    if ('status' in keyed) return keyed;
+    const keyed = requestKey(exchange, settings, request);
+    if ('status' in keyed) return this.problem(exchange, keyed);
     if (keyed.key === undefined) return this.decide(exchange, { requestChecks, operationChecks });
     exchange.keyed = keyed;
     const timings = this.timings;
@@ -121,7 +91,7 @@ export class RouteGate<Req> {
         // A route in wait mode waits for the claimant in flight, then replays (or runs) as it finds.
         if (begun.status === 'in-flight' && timings.waitMs > 0)
           return this.claim(exchange, settings, keyed, []);
-        return this.answered(exchange, settings, begun);
+        return keyAnswer(this.gate, exchange, settings, begun);
       }
       case 'claimed': {
         const claim = this.gate.engine.held(keyed.scope, outcome.fence, keyed.fingerprint, settings.engine);
@@ -132,7 +102,7 @@ export class RouteGate<Req> {
               status: 'new',
               claim: this.hold(exchange, claim),
               checkpoint: outcome.checkpoint,
-              headers: this.headers(exchange),
+              headers: this.gate.headers(exchange),
             };
           };
           return undefined;
@@ -151,7 +121,7 @@ export class RouteGate<Req> {
               status: 'new',
               claim: exchange.claim!,
               checkpoint: exchange.checkpoint,
-              headers: this.headers(exchange),
+              headers: this.gate.headers(exchange),
             };
           };
           return undefined;
@@ -160,48 +130,14 @@ export class RouteGate<Req> {
     }
   }
 
-  /**
-   * Completes the claim with the response the handler produced (stored, or released by
-   * status). When the claim was lost to another claimant meanwhile (a stalled process), this
-   * response must not be the key's answer: the answer to send instead is returned (the
-   * winner's stored response, or 409 while it runs).
-   */
-  async finish(exchange: Exchange, response: CapturedResponse): Promise<HttpAnswer | undefined> {
-    const claim = exchange.claim;
-    if (claim === undefined) return undefined;
-    exchange.claim = undefined;
-    try {
-      const done = await this.timed('idempotency', 'complete', claim.atHome().complete(response));
-      if (done.ok) return undefined;
-    } catch (error) {
-      this.storeFault(exchange, 'idempotency', error);
-      return undefined;
-    }
-    this.gate.metrics.idempotency(exchange.route, 'stale-owner');
-    exchange.log?.warn(
-      { decision: 'stale-owner', keyHash: short(claim.scope), route: exchange.route },
-      "tollgate: the lease lapsed and another request took the key over; answering with the key's answer instead",
-    );
-    return this.winnersAnswer(exchange, response);
+  /** Completes the claim with the captured response; see {@link finishClaim}. */
+  finish(exchange: Exchange, response: CapturedResponse): Promise<HttpAnswer | undefined> {
+    return finishClaim(this.gate, this.parts.idempotency, exchange, response);
   }
 
   /** Gives the key back when no response will be captured (the client went away, a stream broke). */
-  async abandon(exchange: Exchange): Promise<void> {
-    const claim = exchange.claim;
-    if (claim === undefined) return;
-    exchange.claim = undefined;
-    try {
-      await this.timed('idempotency', 'release', claim.atHome().release());
-    } catch (error) {
-      this.storeFault(exchange, 'idempotency', error);
-    }
-  }
-
-  /** The headers every response of the route carries: rate limits, and a key the server made. */
-  headers(exchange: Exchange): Record<string, string> {
-    const headers = exchange.limits ? rateLimitHeaders(exchange.limits, this.gate.headerOptions) : {};
-    if (exchange.keyed?.generated) headers['Idempotency-Key'] = exchange.keyed.key!;
-    return headers;
+  abandon(exchange: Exchange): Promise<void> {
+    return abandonClaim(this.gate, exchange);
   }
 
   /** The request's checks of `policies`; an anonymous request skips the shared ones. */
@@ -215,37 +151,6 @@ export class RouteGate<Req> {
     return checks;
   }
 
-  /** The key and fingerprint of the request, or the 400 answer for a bad key or body. */
-  private keyOf(
-    exchange: Exchange,
-    settings: IdempotencySettings,
-    request: AdmitRequest,
-  ): KeyedRequest | HttpAnswer {
-    const parsed = readKey(settings.key, request.headers, request.body);
-    const missing = !parsed.ok && parsed.error.code === IdempotencyKeyErrorCode.Missing;
-    const generate = missing && 'header' in settings.key && settings.key.generate === true;
-    if (!parsed.ok && !generate) {
-      if (missing && settings.mode === 'optional')
-        return { key: undefined, scope: '', fingerprint: '', generated: false };
-      const kind = missing ? problems['idempotency-key-missing'] : problems['idempotency-key-malformed'];
-      return this.problem(exchange, problem(kind, parsed.error.message));
-    }
-    const { method, path: route } = exchange;
-    const printed = tryFingerprint(
-      { method, route, body: fingerprintBody(request.body) },
-      { exclude: settings.exclude },
-    );
-    if (!printed.ok) {
-      const { code, message, pointer } = printed.error;
-      return this.problem(exchange, problem(problems['invalid-body'], message, { code, pointer }));
-    }
-    const print = printed.fingerprint;
-    // A generated key is the request itself: identical requests of one principal share it.
-    const key = parsed.ok ? parsed.key : createHash('sha256').update(print).digest('base64url');
-    const scope = scopeHash({ principal: exchange.principal ?? '', method, route }, key);
-    return { key, scope, fingerprint: print, generated: !parsed.ok };
-  }
-
   /** One admission: records the decision in the exchange; a fault leaves it to each policy. */
   private async admission(exchange: Exchange, request: AdmissionRequest): Promise<Admission> {
     const store = this.admissions;
@@ -253,14 +158,14 @@ export class RouteGate<Req> {
     let result: RateLimitResult;
     try {
       const work = store.admit(request);
-      admission = await this.timed(
+      admission = await this.gate.timed(
         'admission',
         'admit',
         store.inProcess ? work : this.gate.deadline.guard(work),
       );
       result = admissionResult(request, admission);
     } catch (error) {
-      this.storeFault(exchange, 'admission', error);
+      this.gate.storeFault(exchange, 'admission', error);
       result = storeUnavailable([...request.requestChecks, ...request.operationChecks]);
       // The truth still decides the key when the request claims.
       admission = { allowed: result.allowed, verdicts: [], key: request.key && unknownKey };
@@ -295,7 +200,7 @@ export class RouteGate<Req> {
     const { method, path: route } = exchange;
     let begun: BeginResult;
     try {
-      begun = await this.timed(
+      begun = await this.gate.timed(
         'idempotency',
         'begin',
         this.gate.engine.begin(
@@ -310,7 +215,7 @@ export class RouteGate<Req> {
         ),
       );
     } catch (error) {
-      this.storeFault(exchange, 'idempotency', error);
+      this.gate.storeFault(exchange, 'idempotency', error);
       await this.refund(exchange, consumed);
       return this.problem(
         exchange,
@@ -329,7 +234,7 @@ export class RouteGate<Req> {
     }
     // A replay or a conflict the admission could not see: it runs nothing, so it pays no operation quota.
     await this.refund(exchange, consumed);
-    return this.answered(exchange, settings, begun);
+    return keyAnswer(this.gate, exchange, settings, begun);
   }
 
   /** Keeps `claim`'s lease alive while the handler runs, and makes it the exchange's. */
@@ -346,57 +251,7 @@ export class RouteGate<Req> {
       const work = this.gate.rateLimitStore.refund(checks);
       await (this.gate.rateLimitStore.inProcess ? work : this.gate.deadline.guard(work));
     } catch (error) {
-      this.storeFault(exchange, 'ratelimit', error);
-    }
-  }
-
-  /** The answer for a key that will not run: a replay, a mismatch, or another claimant in flight. */
-  private answered(
-    exchange: Exchange,
-    settings: IdempotencySettings,
-    begun: Exclude<BeginResult, { status: 'new' }>,
-  ): HttpAnswer {
-    const outcome = begun.status === 'in-flight' ? 'conflict' : begun.status;
-    this.gate.metrics.idempotency(exchange.route, outcome);
-    exchange.log?.info(
-      { decision: outcome, keyHash: short(exchange.keyed?.scope ?? ''), route: exchange.route },
-      `tollgate: idempotency ${outcome}`,
-    );
-    const headers = this.headers(exchange);
-    switch (begun.status) {
-      case 'replay':
-        return replayAnswer(begun.response, headers);
-      case 'mismatch':
-        return mismatchAnswer(settings.mismatchStatus, headers);
-      case 'in-flight':
-        return inFlightAnswer(begun.retryAfter, headers);
-    }
-  }
-
-  /** For a stale owner: the key's stored answer, 409 while another claimant runs, or its own if the key came free. */
-  private async winnersAnswer(exchange: Exchange, own: CapturedResponse): Promise<HttpAnswer | undefined> {
-    const keyed = exchange.keyed;
-    const settings = this.parts.idempotency;
-    if (keyed?.key === undefined || settings === undefined) return inFlightAnswer(1, this.headers(exchange));
-    const { method, path: route } = exchange;
-    try {
-      const begun = await this.gate.engine.begin(
-        {
-          principal: exchange.principal ?? '',
-          method,
-          route,
-          key: keyed.key,
-          fingerprint: keyed.fingerprint,
-        },
-        { ...settings.engine, waitMs: 0 },
-      );
-      if (begun.status !== 'new') return this.answered(exchange, settings, begun);
-      // The winner gave the key back: this response is the key's answer after all.
-      const done = await begun.claim.complete(own);
-      return done.ok ? undefined : inFlightAnswer(1, this.headers(exchange));
-    } catch (error) {
-      this.storeFault(exchange, 'idempotency', error);
-      return inFlightAnswer(1, this.headers(exchange));
+      this.gate.storeFault(exchange, 'ratelimit', error);
     }
   }
 
@@ -410,45 +265,18 @@ export class RouteGate<Req> {
       },
       'tollgate: request rejected by rate limit',
     );
-    return limitedAnswer(result, this.headers(exchange));
+    return limitedAnswer(result, this.gate.headers(exchange));
   }
 
   private problem(exchange: Exchange, document: Problem, extra: Record<string, string> = {}): HttpAnswer {
-    return problemAnswer(document, { ...this.headers(exchange), ...extra });
-  }
-
-  /** `work`, timed into the store-call histogram when metrics are on (untouched otherwise). */
-  private timed<T>(store: StoreName, operation: string, work: Promise<T>): Promise<T> {
-    const metrics = this.gate.metrics;
-    if (!metrics.enabled) return work;
-    const started = performance.now();
-    const observe = () => metrics.storeCall(store, operation, (performance.now() - started) / 1000);
-    work.then(observe, observe);
-    return work;
-  }
-
-  private storeFault(exchange: Exchange, store: StoreName, error: unknown): void {
-    this.gate.metrics.storeError(store);
-    exchange.log?.warn({ err: error, store, route: exchange.route }, `tollgate: ${store} store failed`);
+    return problemAnswer(document, { ...this.gate.headers(exchange), ...extra });
   }
 }
 
 const unknownKey = { status: 'unknown' } as const;
 
-/** A parsed JSON body is fingerprinted canonically; text and bytes exactly. */
-function fingerprintBody(body: unknown): FingerprintBody | undefined {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string' || body instanceof Uint8Array) return { bytes: body };
-  return { json: body };
-}
-
 function outcomeOf(result: RateLimitResult, policy: RateLimitResult['policies'][number]): string {
   if (result.reason === 'store-unavailable') return 'store-unavailable';
   if (policy.allowed) return 'allowed';
   return policy.shadow ? 'shadow-limited' : 'limited';
-}
-
-/** A scope hash short enough for a log line and long enough to tell keys apart. */
-function short(scope: string): string {
-  return scope.slice(0, 16);
 }

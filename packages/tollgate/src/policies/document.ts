@@ -1,6 +1,6 @@
 import type { KeySource } from '../http/key-source.ts';
-import type { HttpPolicyOptions, IdempotencyRouteOptions, TollgateRouteOptions } from '../http/options.ts';
-import { policyOptionsOf } from './limit-rows.ts';
+import type { IdempotencyRouteOptions, RoutePolicyOptions, TollgateRouteOptions } from '../http/options.ts';
+import { configKeysOf, policyOptionsOf } from './limit-rows.ts';
 import { type EffectiveLimitRow, policyMarkdown } from './markdown.ts';
 import { routeMatches } from './route-pattern.ts';
 import type { IdempotencyRow, PolicyRows } from './rows.ts';
@@ -27,7 +27,7 @@ export class PolicyDocument {
    */
   routeOptions(method: string, template: string): TollgateRouteOptions | undefined {
     const idempotency = this.rows.idempotency.find((row) => routeMatches(row.route, method, template));
-    const policies: HttpPolicyOptions[] = [];
+    const policies: RoutePolicyOptions[] = [];
     for (const { row, limit } of this.limits) {
       if (!row.routes.some((route) => routeMatches(route, method, template))) continue;
       if (policies.some((policy) => policy.name === row.name)) continue;
@@ -70,9 +70,7 @@ export class PolicyDocument {
 
   /** The configuration keys the file names, once each. */
   configKeys(): string[] {
-    return [
-      ...new Set(this.rows.limits.flatMap((row) => (row.configKey === undefined ? [] : [row.configKey]))),
-    ];
+    return configKeysOf(this.rows.limits);
   }
 
   /** The file's two tables in Markdown, with the limits in force (see `policyMarkdown`). */

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../codes.ts';
 import { TollgateError } from '../errors.ts';
 
 /** One problem in a policy file: where it is, what is wrong, and what to write instead. */
@@ -33,7 +34,7 @@ export class PolicyFileError extends TollgateError {
     const from = options?.source === undefined ? 'policy file' : `policy file ${options.source}`;
     const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
     super(
-      'ERR_POLICY_FILE',
+      ErrorCode.PolicyFile,
       `${from}: ${count}\n${errors.map((problem) => `  - ${describeProblem(problem)}`).join('\n')}`,
       options,
     );

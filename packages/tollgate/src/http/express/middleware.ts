@@ -10,7 +10,7 @@ import {
   unknownRoutesError,
 } from '../options.ts';
 import type { HttpAnswer } from '../problem.ts';
-import type { RouteGate } from '../route-gate.ts';
+import { RouteGate } from '../route-gate.ts';
 
 /** Options of the Express middleware: the shared options, plus a logger (Express has none). */
 export interface ExpressTollgateOptions extends TollgateOptions<Request> {
@@ -57,7 +57,7 @@ export function tollgate(options: ExpressTollgateOptions = {}): TollgateMiddlewa
         own,
       );
     }
-    const routeGate = gate.route(settings);
+    const routeGate = new RouteGate(gate, settings);
     return (req, res, next) => {
       // The route template, so `/payments/1` and `/payments/2` share a route's counters and scope.
       const path = req.baseUrl + (typeof req.route?.path === 'string' ? req.route.path : req.path);
@@ -93,7 +93,7 @@ async function run(
     });
     if (answer) return answer;
   }
-  for (const [name, value] of Object.entries(routeGate.headers(exchange))) res.setHeader(name, value);
+  for (const [name, value] of Object.entries(gate.headers(exchange))) res.setHeader(name, value);
   // A claim held now, or one the handler will take (`claim: 'handler'`): completed or released
   // with what the handler sends.
   if (exchange.claim || exchange.begin) capture(routeGate, exchange, res);

@@ -18,7 +18,7 @@ import {
   unknownRoutesError,
 } from '../options.ts';
 import type { HttpAnswer } from '../problem.ts';
-import type { RouteGate } from '../route-gate.ts';
+import { RouteGate } from '../route-gate.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -55,7 +55,7 @@ const plugin: FastifyPluginCallback<FastifyTollgateOptions> = (fastify, options,
     const method = methods.find((one) => one !== 'HEAD') ?? methods[0]!;
     const config = routeSettingsOf(options.document?.routeOptions(method, route.url), own);
     if (config === undefined && !everyRoute) return;
-    protect(route, gate, gate.route(config));
+    protect(route, gate, new RouteGate(gate, config));
   });
   if (options.document) {
     const document = options.document;
@@ -107,7 +107,7 @@ function protect(
       .then((answer) => {
         if (answer) send(reply, answer);
         else {
-          reply.headers(routeGate.headers(exchange));
+          reply.headers(gate.headers(exchange));
           next();
         }
       }, next);
