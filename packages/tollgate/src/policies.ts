@@ -6,10 +6,10 @@
  */
 
 export { PolicyDocument } from './policies/document.ts';
-export { type Duration, formatDuration, parseDuration } from './policies/duration.ts';
-export { describeProblem, PolicyFileError, type PolicyProblem } from './policies/errors.ts';
+export type { Duration } from './policies/duration.ts';
+export { PolicyFileError, type PolicyProblem } from './policies/errors.ts';
 export { type LoadOptions, loadPolicies, type PolicySource } from './policies/load.ts';
-export { type EffectiveLimitRow, policyMarkdown, scopeLabel } from './policies/markdown.ts';
-export { type ConfigSources, configOverrides, envNameOf } from './policies/overrides.ts';
+export type { EffectiveLimitRow } from './policies/markdown.ts';
+export { type ConfigSources, configOverrides } from './policies/overrides.ts';
 export type { RoutePattern } from './policies/route-pattern.ts';
 export type { IdempotencyRow, KeyRow, LimitRow, PolicyRows } from './policies/rows.ts';

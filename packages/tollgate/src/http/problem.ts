@@ -6,11 +6,11 @@
  */
 
 /** The base of every problem `type` tollgate answers; the slug after it is stable. */
-export const PROBLEM_TYPE_BASE = 'https://tollgate.dev/problems/';
+const PROBLEM_TYPE_BASE = 'https://tollgate.dev/problems/';
 
 /**
- * One kind of problem: its stable slug (`type`, resolved against {@link PROBLEM_TYPE_BASE} when
- * sent), its title and its HTTP status. Spread into a document: `{ ...kind, detail }`.
+ * One kind of problem: its stable slug (`type`, resolved against `https://tollgate.dev/problems/`
+ * when sent), its title and its HTTP status. Spread into a document: `{ ...kind, detail }`.
  */
 export interface ProblemKind<Slug extends string = string> {
   readonly type: Slug;
@@ -52,9 +52,6 @@ export const problems = defineProblems({
   /** The body cannot be fingerprinted (too deep, a number out of range, not JSON). */
   'invalid-body': { status: 400, title: 'Invalid Request Body' },
 });
-
-/** The slugs of tollgate's own problems. */
-export type ProblemType = keyof typeof problems;
 
 /** A problem document: the RFC 9457 members (`type` as its slug) plus extension members (snake_case). */
 export interface Problem {

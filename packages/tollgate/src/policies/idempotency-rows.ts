@@ -115,11 +115,10 @@ function readKey(reader: Reader, value: unknown, path: Path): KeyRow | undefined
       'Remove generated.',
     );
   }
-  const bodyPath = reader.matching(
+  const bodyPath = readBodyPath(
+    reader,
     key.body,
     [...path, 'body'],
-    dottedPath,
-    'a dotted path into the JSON body',
     'body: message.successful_payment.invoice_payload',
   );
   const label =
@@ -133,14 +132,10 @@ function readExclude(reader: Reader, value: unknown, path: Path): readonly strin
   if (value === undefined) return [];
   const list = reader.list(value, path, 'exclude: [metadata.trace_id]');
   if (list === undefined) return undefined;
-  const paths = list.map((item, index) =>
-    reader.matching(
-      item,
-      [...path, index],
-      dottedPath,
-      'a dotted path into the JSON body',
-      'metadata.trace_id',
-    ),
-  );
+  const paths = list.map((item, index) => readBodyPath(reader, item, [...path, index], 'metadata.trace_id'));
   return paths.every((item) => item !== undefined) ? (paths as string[]) : undefined;
+}
+
+function readBodyPath(reader: Reader, value: unknown, path: Path, example: string): string | undefined {
+  return reader.matching(value, path, dottedPath, 'a dotted path into the JSON body', example);
 }

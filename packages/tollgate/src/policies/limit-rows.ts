@@ -5,11 +5,8 @@ import type { Path, Reader } from './reader.ts';
 import { parseRoute, type RoutePattern, routeIdentity } from './route-pattern.ts';
 import type { LimitRow } from './rows.ts';
 
-const fields = [
-  'name',
-  'scope',
-  'label',
-  'routes',
+/** The members that state a row's rate-limit policy: rows sharing a name must agree on them. */
+export const policyFields = [
   'limit',
   'window',
   'algorithm',
@@ -18,7 +15,8 @@ const fields = [
   'counts',
   'onStoreError',
   'configKey',
-];
+] as const;
+const fields = ['name', 'scope', 'label', 'routes', ...policyFields];
 const scopeFacts = ['principal', 'ip', 'route'];
 const scopePart = /^(param|body):[A-Za-z0-9_.-]{1,128}$/;
 const scopeHelp =
@@ -104,6 +102,11 @@ export function readLimitRow(reader: Reader, value: unknown, path: Path): LimitR
     configKey: key,
   };
   return checkPolicy(reader, read, path) ? read : undefined;
+}
+
+/** The configuration keys `limits` name, once each, in file order. */
+export function configKeysOf(limits: readonly LimitRow[]): string[] {
+  return [...new Set(limits.flatMap((row) => (row.configKey === undefined ? [] : [row.configKey])))];
 }
 
 /** What {@link definePolicy} says of a row (name format, sub-millisecond limits…), as a problem. */

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { PolicyDocument } from './document.ts';
 import { PolicyFileError } from './errors.ts';
+import { configKeysOf } from './limit-rows.ts';
 import { type Path, Reader } from './reader.ts';
 import { effectiveLimits, readPolicyRows } from './validate.ts';
 
@@ -53,10 +54,6 @@ export function loadPolicies(source: PolicySource, options: LoadOptions = {}): P
   const limits = effectiveLimits(reader, rows.limits, overrides);
   if (reader.problems.length > 0) throw new PolicyFileError(reader.problems, { source: name });
   return new PolicyDocument(rows, limits);
-}
-
-function configKeysOf(limits: readonly { configKey: string | undefined }[]): string[] {
-  return [...new Set(limits.flatMap((row) => (row.configKey === undefined ? [] : [row.configKey])))];
 }
 
 function readSource(path: string): string {

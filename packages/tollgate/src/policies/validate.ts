@@ -1,5 +1,5 @@
 import { readIdempotencyRow } from './idempotency-rows.ts';
-import { checkPolicy, readLimitRow } from './limit-rows.ts';
+import { checkPolicy, policyFields, readLimitRow } from './limit-rows.ts';
 import type { Path, Reader } from './reader.ts';
 import { routeIdentity } from './route-pattern.ts';
 import type { IdempotencyRow, LimitRow, PolicyRows } from './rows.ts';
@@ -79,17 +79,8 @@ function checkUniqueRoutes(reader: Reader, rows: readonly IdempotencyRow[]): voi
   });
 }
 
-const shared = [
-  'subject',
-  'limit',
-  'window',
-  'algorithm',
-  'burst',
-  'mode',
-  'counts',
-  'onStoreError',
-  'configKey',
-] as const;
+/** What rows sharing a name share: the scope, and every member stating the policy. */
+const shared = ['subject', ...policyFields] as const;
 
 /** Rows sharing a name share counters, so they must state the same policy. */
 function checkSharedNames(reader: Reader, rows: readonly LimitRow[]): void {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadPolicies, scopeLabel } from '../../src/policies.ts';
+import { scopeLabel } from '../../src/policies/markdown.ts';
+import { loadPolicies } from '../../src/policies.ts';
 
 const fixture = new URL('./fixtures/streamer.yaml', import.meta.url).pathname;
 const seeds = new URL('../../../../../shared/seeds/', import.meta.url);

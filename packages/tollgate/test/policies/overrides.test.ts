@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configOverrides, envNameOf, loadPolicies, PolicyFileError } from '../../src/policies.ts';
+import { envNameOf } from '../../src/policies/overrides.ts';
+import { configOverrides, loadPolicies, PolicyFileError } from '../../src/policies.ts';
 
 const fixture = new URL('./fixtures/streamer.yaml', import.meta.url).pathname;
 const keys = ['limits.votePerMin', 'limits.streamerSubmitPer10m', 'limits.workerBatchPerMin'];

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, loadPolicies, parseDuration } from '../../src/policies.ts';
+import { formatDuration, parseDuration } from '../../src/policies/duration.ts';
+import { loadPolicies } from '../../src/policies.ts';
 
 const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
