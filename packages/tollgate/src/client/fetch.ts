@@ -49,9 +49,9 @@ const UNGUARDED: Admission = { probe: false };
  *
  * @example
  * const client = createRetryClient({ deadlineMs: 10_000 });
- * const { response, idempotencyKey } = await client.request('http://127.0.0.1:8000/api/v1/payments', {
+ * const { response, idempotencyKey } = await client.request('https://api.example.com/charges', {
  *   method: 'POST',
- *   body: JSON.stringify({ amount: 10, currency: 'USD', payment_method: 'card' }),
+ *   body: JSON.stringify({ amount: 10, currency: 'USD' }),
  * });
  */
 export function createRetryClient(options: RetryOptions = {}): RetryClient {
