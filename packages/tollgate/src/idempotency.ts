@@ -4,7 +4,6 @@
  * stores are in `tollgate/postgres`, the Redis and tiered stores in `tollgate/redis`.
  */
 
-export { type Clock, systemClock } from './clock.ts';
 export { canonicalJson, MAX_JSON_DEPTH } from './idempotency/canonical-json.ts';
 export { Claim, type CompleteResult } from './idempotency/claim.ts';
 export {

@@ -4,7 +4,7 @@
  * of SQL statements and numbered migrations (`migrate`, also an app's own), and the
  * transactional API (`store.within(tx)`).
  */
-export { type MigrateOptions, type MigrationTarget, migrate } from './idempotency/migrate.ts';
+export { type MigrateOptions, migrate } from './idempotency/migrate.ts';
 export type { PgQueryable } from './idempotency/stores/pg-database.ts';
 export { PGliteIdempotencyStore, type PGliteIdempotencyStoreOptions } from './idempotency/stores/pglite.ts';
 export {
