@@ -12,6 +12,7 @@ export type {
   KeyOutcome,
   KeyStep,
 } from './admission/store.ts';
+export type { Clock } from './clock.ts';
 export { StoreTimeoutError } from './deadline.ts';
 export { TollgateError } from './errors.ts';
 export type { AlgorithmName, Limits, Verdict } from './ratelimit/algorithm.ts';

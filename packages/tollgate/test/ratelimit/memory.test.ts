@@ -4,7 +4,7 @@ import { checkStoreProperties } from './store-properties.ts';
 
 describe('memory store', () => {
   it('keeps every algorithm property (fast-check)', async () => {
-    await checkStoreProperties(async (clock) => new MemoryRateLimitStore({ clock: { now: clock } }), 150);
+    await checkStoreProperties(async (clock) => new MemoryRateLimitStore({ clock }), 150);
   });
 
   it('is exact under concurrency within one process', async () => {

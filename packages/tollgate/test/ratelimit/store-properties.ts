@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import {
   type AlgorithmName,
   algorithmNames,
+  type Clock,
   definePolicy,
   type Policy,
   RateLimiter,
@@ -13,7 +14,7 @@ import {
 } from 'tollgate';
 import { expect } from 'vitest';
 
-export type OpenStore = (clock: () => number) => Promise<RateLimitStore>;
+export type OpenStore = (clock: Pick<Clock, 'now'>) => Promise<RateLimitStore>;
 
 const T0 = 1_800_000_000_000;
 
@@ -83,7 +84,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
     fc.asyncProperty(arbitraryPolicy('p'), arbitraryRequests, async (policy, requests) => {
       let now = T0 + 123;
       const limiter = new RateLimiter({
-        store: await open(() => now),
+        store: await open({ now: () => now }),
         policies: [policy],
         storeTimeoutMs: 5000,
         onStoreError: rethrow,
@@ -104,7 +105,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
   await fc.assert(
     fc.asyncProperty(arbitraryPolicy('p'), arbitraryRequests, async (policy, requests) => {
       let now = T0 + 7;
-      const store = await open(() => now);
+      const store = await open({ now: () => now });
       const limiter = new RateLimiter({
         store,
         policies: [policy],
@@ -138,7 +139,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
       async (policy, d) => {
         let now = T0 + 11;
         const limiter = new RateLimiter({
-          store: await open(() => now),
+          store: await open({ now: () => now }),
           policies: [policy],
           storeTimeoutMs: 5000,
           onStoreError: rethrow,
@@ -162,7 +163,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
       async (policy, requests, cost) => {
         let now = T0 + 5;
         const limiter = new RateLimiter({
-          store: await open(() => now),
+          store: await open({ now: () => now }),
           policies: [policy],
           storeTimeoutMs: 5000,
           onStoreError: rethrow,
@@ -195,7 +196,7 @@ export async function checkStoreProperties(open: OpenStore, runs: number): Promi
           { ...policies[2], mode: shadowC ? ('shadow' as const) : ('enforce' as const) },
         ];
         const limiter = new RateLimiter({
-          store: await open(() => now),
+          store: await open({ now: () => now }),
           policies: set,
           storeTimeoutMs: 5000,
           onStoreError: rethrow,
