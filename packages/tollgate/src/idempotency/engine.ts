@@ -25,6 +25,7 @@ export const BeginStatus = {
 } as const;
 export type BeginStatus = (typeof BeginStatus)[keyof typeof BeginStatus];
 
+/** The answer of {@link IdempotencyEngine.begin}, one per {@link BeginStatus}. */
 export type BeginResult =
   | { readonly status: typeof BeginStatus.New; readonly claim: Claim; readonly checkpoint: Checkpoint | null }
   | { readonly status: typeof BeginStatus.Replay; readonly response: ReplayedResponse }
