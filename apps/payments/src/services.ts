@@ -63,7 +63,7 @@ export async function openServices(config: Config): Promise<Services> {
     throw error;
   }
   const prefix = config.REDIS_KEY_PREFIX;
-  const rateLimitStore = redis ? new RedisRateLimitStore(redis, { prefix }) : new MemoryRateLimitStore();
+  const rateLimitStore = redis ? new RedisRateLimitStore({ redis, prefix }) : new MemoryRateLimitStore();
   // Payments complete inside their phase-3 transaction, through a store bound to it: what they
   // completed is cached once it has committed (see create-payment.ts).
   const idempotencyStore = new TieredIdempotencyStore({
