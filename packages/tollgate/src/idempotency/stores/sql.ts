@@ -61,7 +61,8 @@ export abstract class SqlIdempotencyStore<Connection> implements IdempotencyStor
 
   /**
    * Applies tollgate's migrations that this database has not recorded yet — or, with
-   * `options`, an app's own numbered `.sql` files (`{ directory, table }`). See {@link migrate}.
+   * `options`, an app's own numbered `.sql` files (`{ directory, table }`): the runner of
+   * `migrate(db, options)` from `tollgate/postgres`, on this store's database.
    */
   migrate(options?: MigrateOptions): Promise<string[]> {
     return applyMigrations(this.database, options);
