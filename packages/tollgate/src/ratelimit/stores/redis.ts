@@ -80,6 +80,9 @@ interface Queued {
  * and each seeing the writes of those before it, exactly as if they had been sent apart,
  * at a fraction of the round trips. A lone request is sent at the end of its tick.
  * {@link RedisAdmissionStore} uses the same calls for admissions.
+ *
+ * @example
+ * const store = new RedisRateLimitStore({ redis: new Redis(process.env.REDIS_URL), prefix: 'myapp:rl:' });
  */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly inProcess = false;
