@@ -17,14 +17,14 @@ export function replayAnswer(response: ReplayedResponse, headers: Headers): Http
   return { status: response.status, headers: merged, body: response.body };
 }
 
-/** 409: another request holds the key; retry after `retryAfter` seconds. */
-export function inFlightAnswer(retryAfter: number, headers: Headers): HttpAnswer {
+/** 409: another request holds the key; retry after `retryAfterSeconds`. */
+export function inFlightAnswer(retryAfterSeconds: number, headers: Headers): HttpAnswer {
   const document = problem(
     problems['idempotency-key-in-use'],
-    `A request with this idempotency key is still running. Retry after ${retryAfter} s.`,
-    { retry_after: retryAfter },
+    `A request with this idempotency key is still running. Retry after ${retryAfterSeconds} s.`,
+    { retry_after: retryAfterSeconds },
   );
-  return problemAnswer(document, { ...headers, 'retry-after': String(retryAfter) });
+  return problemAnswer(document, { ...headers, 'retry-after': String(retryAfterSeconds) });
 }
 
 /** 422 (or the route's 409): the key was used with a different request. */
