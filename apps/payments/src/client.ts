@@ -2,7 +2,6 @@
  * `@tollgate/payments/client`: a typed client of this service's API, built on tollgate's retry
  * client. It lives with the service because it knows the service's routes; the library does not.
  */
-import { TollgateError } from 'tollgate';
 import { type AttemptRecord, createRetryClient, type RetryClient, type RetryOptions } from 'tollgate/client';
 
 /** The body of `POST /api/v1/payments`. */
@@ -117,15 +116,17 @@ export function createPaymentsClient(options: PaymentsClientOptions): PaymentsCl
  * The payments API answered with a final non-2xx status (400, 401, 404, 422…). `problem` is the
  * parsed body (RFC 9457 problem+json when the server sends one).
  */
-export class PaymentsApiError extends TollgateError {
+export class PaymentsApiError extends Error {
   override readonly name = 'PaymentsApiError';
+  /** Stable: match on it, never on `message`. The service's code, not one of tollgate's. */
+  readonly code = 'PAYMENTS_API_ERROR';
 
   constructor(
     readonly status: number,
     readonly problem: unknown,
     readonly idempotencyKey: string | undefined,
   ) {
-    super('PAYMENTS_API_ERROR', `payments API answered ${status}${describe(problem)}`);
+    super(`payments API answered ${status}${describe(problem)}`);
   }
 }
 

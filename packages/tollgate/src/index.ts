@@ -12,7 +12,8 @@ export type {
   KeyOutcome,
   KeyStep,
 } from './admission/store.ts';
-export type { Clock } from './clock.ts';
+export { type Clock, systemClock } from './clock.ts';
+export { ErrorCode } from './codes.ts';
 export { StoreTimeoutError } from './deadline.ts';
 export { TollgateError } from './errors.ts';
 export type { AlgorithmName, Limits, Verdict } from './ratelimit/algorithm.ts';

@@ -1,4 +1,5 @@
 import { ErrorCode } from '../codes.ts';
+import { valueAt } from '../dotted-path.ts';
 import { IdempotencyKeyError, type IdempotencyKeyErrorCode } from '../idempotency/errors.ts';
 import { type KeyParseResult, parseIdempotencyKey } from '../idempotency/key.ts';
 
@@ -20,11 +21,7 @@ type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
  */
 export function readKey(source: KeySource, headers: Headers, body: unknown): KeyParseResult {
   if ('header' in source) return parseIdempotencyKey(headers[source.header]);
-  let value: unknown = body;
-  for (const part of source.body.split('.')) {
-    value =
-      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
-  }
+  const value = valueAt(body, source.body);
   if (value === undefined || value === null || value === '') {
     return refuse(
       ErrorCode.IdempotencyKeyMissing,

@@ -129,7 +129,7 @@ export interface TollgateOptions<Req> {
    */
   readonly principal?: (request: Req) => string | undefined | Promise<string | undefined>;
   /** Idempotency defaults for every route, plus what only the engine can hold. @default {} */
-  readonly idempotency?: Omit<IdempotencyRouteOptions, 'mode'> & {
+  readonly idempotency?: Omit<IdempotencyRouteOptions, 'mode' | 'store'> & {
     /** Response headers stored and replayed. @default DEFAULT_REPLAY_HEADERS */
     readonly replayHeaders?: readonly string[];
     /** Which statuses use a key up. @default defaultOutcomePolicy */

@@ -78,7 +78,8 @@ export interface EngineSettings extends BeginSettings {
   readonly clock: Clock;
 }
 
-const routeDefaults: BeginSettings = {
+/** The claim timings every route gets unless it says otherwise. */
+export const claimDefaults: BeginSettings = {
   leaseMs: 30_000,
   ttlMs: 86_400_000,
   maxResponseBytes: 1_048_576,
@@ -89,7 +90,7 @@ const routeDefaults: BeginSettings = {
 /** The one place defaults are applied: engine options over the defaults. */
 export function engineSettings(options: IdempotencyEngineOptions): EngineSettings {
   return {
-    ...routeSettings(routeDefaults, options),
+    ...routeSettings(claimDefaults, options),
     store: options.store,
     replayHeaders: new Set(
       (options.replayHeaders ?? DEFAULT_REPLAY_HEADERS).map((name) => name.toLowerCase()),

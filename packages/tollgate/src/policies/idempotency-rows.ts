@@ -1,4 +1,5 @@
-import { parseDuration } from './duration.ts';
+import { claimDefaults } from '../idempotency/options.ts';
+import type { Duration } from './duration.ts';
 import type { Path, Reader } from './reader.ts';
 import { parseRoute } from './route-pattern.ts';
 import type { IdempotencyRow, KeyRow } from './rows.ts';
@@ -8,7 +9,8 @@ const keyFields = ['header', 'body', 'generated', 'label'];
 const keyExample = '{ header: Idempotency-Key } or { body: message.successful_payment.invoice_payload }';
 const headerName = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const dottedPath = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-const defaultTtl = parseDuration('24h')!;
+// The engine's default, written in hours as TTLs are (`24h`, not `1d`).
+const defaultTtl: Duration = { ms: claimDefaults.ttlMs, text: `${claimDefaults.ttlMs / 3_600_000}h` };
 
 /** Reads one entry of `idempotency:`; `undefined` (problems recorded) when it is unusable. */
 export function readIdempotencyRow(reader: Reader, value: unknown, path: Path): IdempotencyRow | undefined {

@@ -1,3 +1,4 @@
+import { valueAt } from '../dotted-path.ts';
 import { PolicyFileError, type PolicyProblem } from './errors.ts';
 
 /** Where configuration values come from. */
@@ -39,7 +40,7 @@ export function configOverrides(sources: ConfigSources): Record<string, number> 
       else problems.push(badValue(name, key, JSON.stringify(fromEnv), `environment variable ${name}`));
       continue;
     }
-    const fromConfig = lookup(sources.config, key);
+    const fromConfig = valueAt(sources.config, key);
     if (fromConfig === undefined) continue;
     if (typeof fromConfig === 'number' && Number.isSafeInteger(fromConfig) && fromConfig >= 1)
       values[key] = fromConfig;
@@ -50,15 +51,6 @@ export function configOverrides(sources: ConfigSources): Record<string, number> 
   }
   if (problems.length > 0) throw new PolicyFileError(problems, { source: 'configuration' });
   return values;
-}
-
-function lookup(config: object | undefined, key: string): unknown {
-  let value: unknown = config;
-  for (const part of key.split('.')) {
-    value =
-      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
-  }
-  return value;
 }
 
 function badValue(path: string, key: string, shown: string, what: string): PolicyProblem {

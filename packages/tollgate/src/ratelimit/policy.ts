@@ -1,4 +1,5 @@
 import { ErrorCode } from '../codes.ts';
+import { valueAt } from '../dotted-path.ts';
 import { TollgateError } from '../errors.ts';
 import { type AlgorithmName, algorithmNames, type Limits } from './algorithm.ts';
 
@@ -168,11 +169,7 @@ function factOf(part: SubjectPart, facts: RequestFacts): string | undefined {
       return facts[part];
   }
   if (part.startsWith('param:')) return facts.params?.[part.slice(6)];
-  let value: unknown = facts.body;
-  for (const name of part.slice(5).split('.')) {
-    value =
-      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
-  }
+  const value = valueAt(facts.body, part.slice(5));
   if (typeof value === 'string') return value;
   return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : undefined;
 }
