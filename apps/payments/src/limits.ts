@@ -10,7 +10,10 @@ export const PAYMENTS_ROUTE = 'POST /api/v1/payments';
  * payments route also counts `payments`, an operation policy: a replay, a conflict or a
  * mismatch costs none of it.
  */
-export function servicePolicies(config: Config): { all: RoutePolicyOptions[]; payments: RoutePolicyOptions[] } {
+export function servicePolicies(config: Config): {
+  all: RoutePolicyOptions[];
+  payments: RoutePolicyOptions[];
+} {
   const all: RoutePolicyOptions[] = [
     {
       name: 'global',
