@@ -48,6 +48,9 @@ export function openPostgres(options: PostgresOptions): Database {
     lock_timeout: options.lockTimeoutMs,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs,
     query_timeout: options.statementTimeoutMs + options.connectTimeoutMs,
+    // A statement is written without waiting for the one before it to be answered: a
+    // transaction's BEGIN travels with its first statement (see LazyTransaction).
+    pipeline: true,
   });
   // An idle client that fails (a server restart) must not crash the process.
   pool.on('error', () => undefined);
@@ -97,23 +100,11 @@ class LazyTransaction implements Sql {
   constructor(private readonly pool: pg.Pool) {}
 
   async query<Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> {
-    try {
-      return (await (await this.open()).query(statement(text, params))).rows as Row[];
-    } catch (error) {
-      throw unavailableOr(error);
-    }
+    return (await this.run(statement(text, params))).rows as Row[];
   }
 
   /** This transaction as the connection tollgate's `store.within(connection)` runs on. */
-  readonly connection: PgQueryable = {
-    query: async (config) => {
-      try {
-        return await (await this.open()).query(config);
-      } catch (error) {
-        throw unavailableOr(error);
-      }
-    },
-  };
+  readonly connection: PgQueryable = { query: (config) => this.run(config) };
 
   async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     this.ended = true;
@@ -129,18 +120,35 @@ class LazyTransaction implements Sql {
     }
   }
 
-  private open(): Promise<pg.PoolClient> {
+  /**
+   * Runs `config` in the transaction. The first statement takes a connection and is written
+   * right behind BEGIN (the pool's connections pipeline): one round trip, not two. It runs
+   * only inside the transaction: if BEGIN fails, the connection is broken (nothing else makes
+   * BEGIN fail), so the statement behind it fails too, and the connection is discarded.
+   */
+  private async run(config: pg.QueryConfig): Promise<pg.QueryResult> {
     // The connection went back to the pool with COMMIT or ROLLBACK: never write on it again.
-    if (this.ended) return Promise.reject(new Error('this transaction is over'));
-    this.client ??= this.pool.connect().then(async (client) => {
-      try {
-        await client.query('BEGIN');
+    if (this.ended) throw new Error('this transaction is over');
+    try {
+      if (this.client !== undefined) return await (await this.client).query(config);
+      let begun!: Promise<unknown>;
+      this.client = this.pool.connect().then((client) => {
+        begun = client.query('BEGIN');
         return client;
-      } catch (error) {
+      });
+      const client = await this.client;
+      const result = client.query(config);
+      // The statement's answer comes after BEGIN's; a failed BEGIN poisons the connection.
+      await begun.catch((error: unknown) => {
+        result.catch(() => undefined);
+        this.client = Promise.reject(error);
+        this.client.catch(() => undefined);
         client.release(error as Error);
         throw error;
-      }
-    });
-    return this.client;
+      });
+      return await result;
+    } catch (error) {
+      throw unavailableOr(error);
+    }
   }
 }
