@@ -12,14 +12,11 @@ const dottedPath = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 // The engine's default, written in hours as TTLs are (`24h`, not `1d`).
 const defaultTtl: Duration = { ms: claimDefaults.ttlMs, text: `${claimDefaults.ttlMs / 3_600_000}h` };
 
+const rowExample = '{ route: POST /api/votes, key: { header: Idempotency-Key } }';
+
 /** Reads one entry of `idempotency:`; `undefined` (problems recorded) when it is unusable. */
 export function readIdempotencyRow(reader: Reader, value: unknown, path: Path): IdempotencyRow | undefined {
-  const row = reader.mapping(
-    value,
-    path,
-    fields,
-    '{ route: POST /api/votes, key: { header: Idempotency-Key } }',
-  );
+  const row = reader.mapping(value, path, fields, rowExample);
   if (row === undefined) return undefined;
   let route: IdempotencyRow['route'] | undefined;
   if (reader.present(row, 'route', path, 'POST /api/votes')) {

@@ -23,14 +23,11 @@ const scopeHelp =
   'Write global, or a list of principal, ip, route, param:<name>, body:<dotted.path>, e.g. [principal, body:streamer_id].';
 const configKey = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 
+const rowExample = '{ name: vote, scope: [principal], routes: [POST /api/votes], limit: 30, window: 60s }';
+
 /** Reads one entry of `limits:`; `undefined` (problems recorded) when it is unusable. */
 export function readLimitRow(reader: Reader, value: unknown, path: Path): LimitRow | undefined {
-  const row = reader.mapping(
-    value,
-    path,
-    fields,
-    '{ name: vote, scope: [principal], routes: [POST /api/votes], limit: 30, window: 60s }',
-  );
+  const row = reader.mapping(value, path, fields, rowExample);
   if (row === undefined) return undefined;
   const at = (name: string) => [...path, name];
   const name = reader.present(row, 'name', path, 'vote')
