@@ -4,10 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { tollgate } from 'tollgate/fastify';
-import { refuseContentEncoding, registerJsonBody } from './json-body.ts';
+import { refuseContentEncoding } from './json-body.ts';
 import { servicePolicies } from './limits.ts';
 import { REDACTED_PATHS, serializeRequest } from './log.ts';
-import { errorHandler, notFoundHandler } from './problem.ts';
+import { errorHandler } from './problem.ts';
+import { requestSurface } from './request-surface.ts';
 import { auditLogsRoute } from './routes/audit-logs.ts';
 import { createPaymentRoute } from './routes/create-payment.ts';
 import { healthRoutes, type Lifecycle } from './routes/health.ts';
@@ -62,14 +63,7 @@ export async function buildApp(
     // Money must arrive as JSON numbers: no coercion of "99.99", no silently dropped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
-  app.decorateRequest('principal', undefined);
-  app.decorateRequest('outcome', undefined);
-  app.decorateRequest('amountMinor', undefined);
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  // JSON only: a text body is 415, not a string that fails the schema.
-  app.removeContentTypeParser('text/plain');
-  registerJsonBody(app);
+  requestSurface(app);
   app.addHook('onRequest', refuseContentEncoding);
 
   app.addHook('onSend', async (request, reply) => {

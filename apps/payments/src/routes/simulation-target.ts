@@ -2,9 +2,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { tollgate } from 'tollgate/fastify';
-import { registerJsonBody } from '../json-body.ts';
 import { servicePolicies } from '../limits.ts';
-import { errorHandler, notFoundHandler, sendProblem, serviceProblems } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
+import { requestSurface } from '../request-surface.ts';
 import type { Services } from '../services.ts';
 import { createPaymentRoute } from './create-payment.ts';
 
@@ -34,13 +34,7 @@ export async function openSimulationTarget(
   const token = randomBytes(24).toString('base64url');
   const expected = Buffer.from(token);
   const target = Fastify({ loggerInstance: log, bodyLimit: 1_048_576 });
-  target.decorateRequest('principal', undefined);
-  target.decorateRequest('outcome', undefined);
-  target.decorateRequest('amountMinor', undefined);
-  target.setErrorHandler(errorHandler);
-  target.setNotFoundHandler(notFoundHandler);
-  target.removeContentTypeParser('text/plain');
-  registerJsonBody(target);
+  requestSurface(target);
   target.addHook('onRequest', async (request, reply) => {
     const given = Buffer.from(String(request.headers['x-simulation-token'] ?? ''));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
