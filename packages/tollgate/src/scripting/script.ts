@@ -45,15 +45,26 @@ export class RedisScript {
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {
-    const argv = [this.sha, keys.length, ...keys, ...args];
+    // The named commands, not call('EVALSHA', …): ioredis's auto-pipelining loses the command
+    // name of call()/callBuffer() and throws from a timer, taking the process down.
+    const client = redis as RedisClient & BufferScripting;
     try {
-      return await (buffers ? redis.callBuffer('EVALSHA', argv) : redis.call('EVALSHA', argv));
+      return await (buffers
+        ? client.evalshaBuffer(this.sha, keys.length, ...keys, ...args)
+        : client.evalsha(this.sha, keys.length, ...keys, ...args));
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      argv[0] = this.source;
-      return buffers ? redis.callBuffer('EVAL', argv) : redis.call('EVAL', argv);
+      return buffers
+        ? client.evalBuffer(this.source, keys.length, ...keys, ...args)
+        : client.eval(this.source, keys.length, ...keys, ...args);
     }
   }
+}
+
+/** ioredis defines a `…Buffer` twin of every command at run time; its types leave these two out. */
+interface BufferScripting {
+  evalshaBuffer(sha: string, numkeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+  evalBuffer(script: string, numkeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
 }
 
 /** Redis error replies begin with their code: `NOSCRIPT No matching script…`. */

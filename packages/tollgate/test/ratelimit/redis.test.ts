@@ -5,6 +5,7 @@ import { RedisRateLimitStore } from 'tollgate/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyPrefix, PrivateRedis, redisUrl } from '../../../../testkit/index.ts';
 import { rateLimitScript } from '../../src/ratelimit/stores/redis-script.ts';
+import { RedisScript } from '../../src/scripting/script.ts';
 import { checkStoreProperties } from './store-properties.ts';
 
 describe('redis store (single node)', () => {
@@ -106,6 +107,41 @@ describe('redis store (single node)', () => {
     expect((await limiter.check({})).policies[0]!.remaining).toBe(1);
     client.disconnect();
     await server.dispose();
+  });
+
+  it('works on a client that auto-pipelines, scripts and their NOSCRIPT fallback alike', async () => {
+    // ioredis auto-pipelines call()/callBuffer() without a command name and throws from a timer:
+    // the scripts must be sent with evalsha()/evalshaBuffer(), which it pipelines correctly.
+    const server = await PrivateRedis.start();
+    const client = new Redis(server.url, { enableAutoPipelining: true });
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const limiter = new RateLimiter({
+        store: new RedisRateLimitStore({ redis: client }),
+        policies: [{ name: 'g', algorithm: 'gcra', limit: 3, windowSeconds: 60 }],
+      });
+      const first = await Promise.all([limiter.check({}), limiter.check({})]);
+      expect(first.map((result) => result.allowed)).toEqual([true, true]);
+      await client.script('FLUSH');
+      const after = await limiter.check({});
+      expect(after.allowed).toBe(true);
+      expect(after.policies[0]!.remaining).toBe(0);
+      // The admissions' path: replies as Buffers, through the same fallback.
+      const echo = new RedisScript('echo.lua', 'return { KEYS[1], ARGV[1] }');
+      const replies = await Promise.all([echo.runBuffer(client, ['k'], ['v']), echo.run(client, ['k'], [2])]);
+      expect(replies).toEqual([
+        [Buffer.from('k'), Buffer.from('v')],
+        ['k', '2'],
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', record);
+      client.disconnect();
+      await server.dispose();
+    }
   });
 
   it('decides the requests of one tick in one script call, each all-or-nothing, in order', async () => {
