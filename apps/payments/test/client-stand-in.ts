@@ -1,12 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from 'tollgate/client';
-import {
-  drop,
-  type FaultServer,
-  reply,
-  type Seen,
-  startFaultServer,
-} from '../../../packages/tollgate/test/client/fault-server.ts';
+import { drop, type FaultServer, reply, type Seen, startFaultServer } from '../../../testkit/fault-server.ts';
 
 /**
  * A stand-in for the payments service, so the client's tests script its faults: the routes, minimal

@@ -1,7 +1,8 @@
+import { systemClock } from 'tollgate';
 import { createRetryClient, RetryError, type RetryEvent, type RetryOptions } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.ts';
-import { drop, type FaultServer, freePort, reply, startFaultServer } from './fault-server.ts';
+import { drop, type FaultServer, reply, startFaultServer } from '../../../../testkit/fault-server.ts';
+import { freePort } from '../../../../testkit/ports.ts';
 
 /** Fast, deterministic waits: the test is about what is sent, not about time. */
 const quick: RetryOptions = { baseDelayMs: 1, maxDelayMs: 5, breaker: false, budget: false };

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { createRetryClient, RetryError } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FaultServer, reply, startFaultServer } from './fault-server.ts';
+import { type FaultServer, reply, startFaultServer } from '../../../../testkit/fault-server.ts';
 
 let server: FaultServer | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
+import { systemClock } from 'tollgate';
 import { type BreakerChange, createRetryClient, RetryError, type RetryErrorCode } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.ts';
-import { type FaultServer, reply, startFaultServer } from './fault-server.ts';
+import { type FaultServer, reply, startFaultServer } from '../../../../testkit/fault-server.ts';
 
 let server: FaultServer | undefined;
 afterEach(async () => {

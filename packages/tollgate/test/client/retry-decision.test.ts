@@ -1,6 +1,6 @@
+import { ErrorCode } from 'tollgate';
 import { describe, expect, it } from 'vitest';
 import { decideRetry } from '../../src/client/retry-decision.ts';
-import { ErrorCode } from '../../src/codes.ts';
 
 const response = (status: number) => ({
   kind: 'response' as const,

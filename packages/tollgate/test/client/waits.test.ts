@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { type Clock, systemClock } from 'tollgate';
 import { createRetryClient, RetryError } from 'tollgate/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Clock, systemClock } from '../../src/clock.ts';
-import { type FaultServer, reply, startFaultServer } from './fault-server.ts';
+import { type FaultServer, reply, startFaultServer } from '../../../../testkit/fault-server.ts';
 
 let server: FaultServer | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
+import { ErrorCode } from 'tollgate';
 import { canonicalJson, FingerprintError, MAX_JSON_DEPTH } from 'tollgate/idempotency';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/codes.ts';
 
 const fingerprintCodes = [
   ErrorCode.FingerprintDepth,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { TollgateError } from 'tollgate';
+import { ErrorCode, TollgateError } from 'tollgate';
 import {
   canonicalJson,
   FingerprintError,
@@ -10,7 +10,6 @@ import {
   tryFingerprint,
 } from 'tollgate/idempotency';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/codes.ts';
 
 const fingerprintCodes = [
   ErrorCode.FingerprintDepth,

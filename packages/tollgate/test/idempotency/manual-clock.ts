@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.ts';
+import type { Clock } from 'tollgate';
 
 /** A clock that moves only when told; `sleep` moves it and yields to other work. */
 export class ManualClock implements Clock {

@@ -78,10 +78,3 @@ export function reply(
 export function drop(req: IncomingMessage): void {
   req.socket.destroy();
 }
-
-/** A port nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const probe = await startFaultServer(() => {});
-  await probe.close();
-  return probe.port;
-}
