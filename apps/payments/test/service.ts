@@ -1,10 +1,13 @@
 /** Starting the service for tests: in this process on a free port, or as its own process. */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import {
+  type ServiceProcess,
+  spawnService as spawnServiceProcess,
+} from '../../../testkit/service-process.ts';
 import { type AppOptions, buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openServices, type Services } from '../src/services.ts';
@@ -44,26 +47,11 @@ export async function startService(
   };
 }
 
-/** The service as its own process (`node --conditions=tollgate-source --import tsx src/main.ts`). */
-export interface ServiceProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  /** Resolves with the exit code once the process has ended. */
-  readonly exited: Promise<number | null>;
-}
+export type { ServiceProcess } from '../../../testkit/service-process.ts';
 
-export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = fork(main, [], {
-    execArgv: ['--conditions=tollgate-source', '--import', 'tsx'],
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    exited.then((code) => reject(new Error(`the service exited (${code}) before it was ready`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child, exited };
+/** The service as its own process (`node --conditions=tollgate-source --import tsx src/main.ts`). */
+export function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  return spawnServiceProcess(main, env);
 }
 
 /** A payment request's parts as tests send them. */

@@ -1,11 +1,14 @@
 /** Starting the streamer service for tests, and calling it as its users, workers and Telegram do. */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { freshDatabase, keyPrefix, redisUrl } from '../../../testkit/index.ts';
+import {
+  type ServiceProcess,
+  spawnService as spawnServiceProcess,
+} from '../../../testkit/service-process.ts';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openServices, type Services } from '../src/services.ts';
@@ -73,43 +76,16 @@ export async function startService(env: Record<string, string>): Promise<Running
   };
 }
 
-/** The service as its own process (`node --conditions=tollgate-source --import tsx src/main.ts`). */
-export interface ServiceProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  /** Everything the process logged on stdout so far. */
-  logs(): string;
-}
+export type { ServiceProcess } from '../../../testkit/service-process.ts';
 
-export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = fork(main, [], {
-    execArgv: ['--conditions=tollgate-source', '--import', 'tsx'],
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      API_KEYS,
-      WORKER_KEYS,
-      TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+/** The service as its own process (`node --conditions=tollgate-source --import tsx src/main.ts`). */
+export function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  return spawnServiceProcess(main, {
+    API_KEYS,
+    WORKER_KEYS,
+    TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
+    ...env,
   });
-  const logged: Buffer[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => logged.push(chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    exited.then((code) => reject(new Error(`the service exited (${code}) before it was ready`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    exited,
-    logs: () => Buffer.concat(logged).toString('utf8'),
-  };
 }
 
 /** An answer as tests read it. */
