@@ -1,9 +1,8 @@
 /** Starting the service for tests: in this process on a free port, or as its own process. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { type InProcessService, listenInProcess } from '../../../testkit/in-process-service.ts';
 import {
   type ServiceProcess,
   spawnService as spawnServiceProcess,
@@ -15,12 +14,7 @@ import { openServices, type Services } from '../src/services.ts';
 export const main = new URL('../src/main.ts', import.meta.url).pathname;
 
 /** A service in this process. */
-export interface RunningService {
-  readonly url: string;
-  readonly services: Services;
-  readonly app: FastifyInstance;
-  close(): Promise<void>;
-}
+export type RunningService = InProcessService<Services>;
 
 /** A temporary directory removed by `dispose`. */
 export function scratchDir(): { path: string; dispose(): void } {
@@ -34,17 +28,7 @@ export async function startService(
 ): Promise<RunningService> {
   const services = await openServices(loadConfig({ LOG_LEVEL: 'silent', ...env }));
   const app = await buildApp(services, undefined, options);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    services,
-    app,
-    async close() {
-      await app.close();
-      await services.close();
-    },
-  };
+  return listenInProcess(app, services);
 }
 
 export type { ServiceProcess } from '../../../testkit/service-process.ts';

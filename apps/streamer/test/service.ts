@@ -1,9 +1,8 @@
 /** Starting the streamer service for tests, and calling it as its users, workers and Telegram do. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { type InProcessService, listenInProcess } from '../../../testkit/in-process-service.ts';
 import { freshDatabase, keyPrefix, redisUrl } from '../../../testkit/index.ts';
 import {
   type ServiceProcess,
@@ -45,12 +44,7 @@ export const configurations: [string, () => Promise<{ env: Record<string, string
 ];
 
 /** A service in this process. */
-export interface RunningService {
-  readonly url: string;
-  readonly services: Services;
-  readonly app: FastifyInstance;
-  close(): Promise<void>;
-}
+export type RunningService = InProcessService<Services>;
 
 export async function startService(env: Record<string, string>): Promise<RunningService> {
   const services = await openServices(
@@ -63,17 +57,7 @@ export async function startService(env: Record<string, string>): Promise<Running
     }),
   );
   const app = await buildApp(services);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    services,
-    app,
-    async close() {
-      await app.close();
-      await services.close();
-    },
-  };
+  return listenInProcess(app, services);
 }
 
 export type { ServiceProcess } from '../../../testkit/service-process.ts';
