@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyPrefix, redisClusterNodes, redisUrl } from '../../../../testkit/index.ts';
 import type { Admission, AdmissionRequest } from '../../src/admission/store.ts';
 import { completedToBytes } from '../../src/idempotency/stores/response-codec.ts';
-import { arbitraryPolicy, arbitrarySteps, requestOf, T0 } from '../ratelimit/redis-admission-fixtures.ts';
+import {
+  arbitraryPolicy,
+  arbitrarySteps,
+  openAdmission,
+  requestOf,
+  T0,
+} from '../ratelimit/redis-admission-fixtures.ts';
 import { assertPromiseKept } from '../ratelimit/store-properties.ts';
 
 function summary({ allowed, verdicts, key }: Admission) {
@@ -28,19 +34,7 @@ describe('RedisAdmissionStore on a 3-master Redis Cluster', () => {
     single.disconnect();
   });
 
-  const open = (redis: Redis | Cluster, clock?: () => number) => {
-    const prefix = keyPrefix();
-    const rateLimits = new RedisRateLimitStore({
-      redis,
-      prefix: `${prefix}rl:`,
-      ...(clock ? { unsafeTestClock: { now: clock } } : {}),
-    });
-    return {
-      prefix,
-      rateLimits,
-      store: new RedisAdmissionStore({ rateLimits, keys: { kind: 'record', prefix: `${prefix}k:` } }),
-    };
-  };
+  const open = openAdmission;
 
   it('decides a sequence of admissions across slots exactly as one node does (fast-check)', async () => {
     await fc.assert(

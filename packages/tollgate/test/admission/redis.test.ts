@@ -9,6 +9,7 @@ import { completedToBytes } from '../../src/idempotency/stores/response-codec.ts
 import {
   arbitraryPolicy,
   arbitrarySteps,
+  openAdmission,
   requestOf,
   type Step,
   snapshot,
@@ -39,19 +40,8 @@ describe('RedisAdmissionStore on one Redis node', () => {
   });
   afterAll(() => redis.disconnect());
 
-  const open = (clock?: () => number, kind: 'record' | 'cache' = 'record') => {
-    const prefix = keyPrefix();
-    const rateLimits = new RedisRateLimitStore({
-      redis,
-      prefix: `${prefix}rl:`,
-      ...(clock ? { unsafeTestClock: { now: clock } } : {}),
-    });
-    return {
-      prefix,
-      rateLimits,
-      store: new RedisAdmissionStore({ rateLimits, keys: { kind, prefix: `${prefix}k:` } }),
-    };
-  };
+  const open = (clock?: () => number, kind: 'record' | 'cache' = 'record') =>
+    openAdmission(redis, clock, kind);
 
   it('admits batched (same tick) and separate calls exactly as a sequential reference (fast-check)', async () => {
     await fc.assert(

@@ -5,6 +5,8 @@
 import fc from 'fast-check';
 import type { Cluster, Redis } from 'ioredis';
 import { type AlgorithmName, algorithmNames, type Check, definePolicy, type Policy } from 'tollgate';
+import { RedisAdmissionStore, RedisRateLimitStore } from 'tollgate/redis';
+import { keyPrefix } from '../../../../testkit/index.ts';
 import type { AdmissionRequest } from '../../src/admission/store.ts';
 
 export const T0 = 1_800_000_000_000;
@@ -88,4 +90,26 @@ export async function snapshot(redis: Redis | Cluster, prefix: string): Promise<
     }
   }
   return out;
+}
+
+/**
+ * A Redis admission over `redis` under a fresh key prefix: counters under `rl:`, keys under
+ * `k:` (records or a replay cache), time from `clock` when given.
+ */
+export function openAdmission(
+  redis: Redis | Cluster,
+  clock?: () => number,
+  kind: 'record' | 'cache' = 'record',
+) {
+  const prefix = keyPrefix();
+  const rateLimits = new RedisRateLimitStore({
+    redis,
+    prefix: `${prefix}rl:`,
+    ...(clock ? { unsafeTestClock: { now: clock } } : {}),
+  });
+  return {
+    prefix,
+    rateLimits,
+    store: new RedisAdmissionStore({ rateLimits, keys: { kind, prefix: `${prefix}k:` } }),
+  };
 }
