@@ -45,11 +45,12 @@ function routes(): Record<string, TollgateRouteOptions & { method?: 'GET' | 'POS
           name: 'per-user',
           algorithm: 'fixed-window',
           limit: 10,
-          windowSeconds: 60,
+          // A day, not a minute: aligned windows must not roll over between a test's requests.
+          windowSeconds: 86_400,
           subject: ['principal'],
           counts: 'requests',
         },
-        { name: 'pay', algorithm: 'fixed-window', limit: 1, windowSeconds: 60, subject: ['principal'] },
+        { name: 'pay', algorithm: 'fixed-window', limit: 1, windowSeconds: 86_400, subject: ['principal'] },
       ],
     },
     '/two-limits': {
