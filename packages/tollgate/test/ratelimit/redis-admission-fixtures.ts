@@ -82,14 +82,20 @@ export function requestOf(
 export async function snapshot(redis: Redis | Cluster, prefix: string): Promise<Record<string, unknown>> {
   const nodes =
     'nodes' in redis && typeof redis.nodes === 'function' ? redis.nodes('master') : [redis as Redis];
-  const out: Record<string, unknown> = {};
+  const entries: [string, unknown][] = [];
   for (const node of nodes) {
     for (const key of await node.keys(`${prefix}*`)) {
       const type = await node.type(key);
-      out[key] = type === 'hash' ? await node.hgetall(key) : (await node.getBuffer(key))?.toString('hex');
+      entries.push([
+        key,
+        type === 'hash' ? await node.hgetall(key) : (await node.getBuffer(key))?.toString('hex'),
+      ]);
     }
   }
-  return out;
+  // KEYS answers in hash-table order, which changes as keys come and go: sorted, two snapshots
+  // of the same keys list them alike, so a comparison of their entries sees only what changed.
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries);
 }
 
 /**
