@@ -138,10 +138,12 @@ describe('retry client over real HTTP', () => {
 
   it('times out a slow attempt and retries it with the same key', async () => {
     server = await startFaultServer((_seen, res) => {
-      if (server!.seen.length === 1) setTimeout(() => reply(res, 201, { late: true }), 300);
+      // The first answer comes long after the attempt timed out; the second at once, with a
+      // timeout roomy enough that a loaded machine still sees it in time.
+      if (server!.seen.length === 1) setTimeout(() => reply(res, 201, { late: true }), 3_000).unref();
       else reply(res, 201, { late: false });
     });
-    const client = createRetryClient({ ...quick, attemptTimeoutMs: 50 });
+    const client = createRetryClient({ ...quick, attemptTimeoutMs: 400 });
     const { response, attempts, idempotencyKey } = await client.request(`${server.url}/x`, {
       method: 'POST',
     });

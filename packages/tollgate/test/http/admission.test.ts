@@ -93,7 +93,7 @@ function routes(): Record<string, TollgateRouteOptions & { method?: 'GET' | 'POS
           name: 'item',
           algorithm: 'fixed-window',
           limit: 1,
-          windowSeconds: 60,
+          windowSeconds: day,
           subject: ['principal', 'param:id'],
         },
       ],

@@ -30,7 +30,13 @@ async function app(options: Parameters<typeof tollgate>[1], lines: string[] = []
         tollgate: {
           idempotency: 'required',
           policies: [
-            { name: 'ops', algorithm: 'fixed-window', limit: 2, windowSeconds: 60, subject: ['principal'] },
+            {
+              name: 'ops',
+              algorithm: 'fixed-window',
+              limit: 2,
+              windowSeconds: 86_400,
+              subject: ['principal'],
+            },
           ],
         },
       },

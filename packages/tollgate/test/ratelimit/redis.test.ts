@@ -98,6 +98,7 @@ describe('redis store (single node)', () => {
     const limiter = new RateLimiter({
       store: new RedisRateLimitStore({ redis: client }),
       policies: [{ name: 'g', algorithm: 'gcra', limit: 3, windowSeconds: 60 }],
+      storeTimeoutMs: 5000, // the NOSCRIPT fallback is two round trips: load must not fail it open
     });
     expect((await limiter.check({})).allowed).toBe(true);
     await client.script('FLUSH');
@@ -121,6 +122,7 @@ describe('redis store (single node)', () => {
       const limiter = new RateLimiter({
         store: new RedisRateLimitStore({ redis: client }),
         policies: [{ name: 'g', algorithm: 'gcra', limit: 3, windowSeconds: 60 }],
+        storeTimeoutMs: 5000, // the NOSCRIPT fallback is two round trips: load must not fail it open
       });
       const first = await Promise.all([limiter.check({}), limiter.check({})]);
       expect(first.map((result) => result.allowed)).toEqual([true, true]);
