@@ -112,4 +112,55 @@ describe('background workers', () => {
       /^payments_recovered_total\{outcome="succeeded"\} 1$/m,
     );
   });
+
+  it('answers a request whose payment the recovery worker settled during a slow charge with the payment as stored: one charge', {
+    timeout: 30_000,
+  }, async () => {
+    const processor = service.services.processor;
+    const charge = processor.charge.bind(processor);
+    let transactionId = '';
+    const status = async () =>
+      (
+        await query<{ status: string }>('SELECT status FROM payments WHERE transaction_id = $1', [
+          transactionId,
+        ])
+      )[0]!.status;
+    // The processor charges, then answers only after the recovery worker (which took the
+    // payment for abandoned) has settled it: phase 3 finds it settled already.
+    processor.charge = async (request) => {
+      processor.charge = charge;
+      const outcome = await charge(request);
+      transactionId = request.idempotencyKey.replace(/^payments:/, '');
+      expect(await eventually(async () => (await status()) !== 'pending')).toBe(true);
+      // What this request heard differs from what was stored: the answer must be the stored one.
+      return { outcome: 'declined', chargeId: outcome.chargeId, declineCode: 'card_declined' };
+    };
+    const key = newKey();
+    const answer = await pay(service.url, { key });
+    expect(answer.status).toBe(201);
+    const read = await fetch(`${service.url}/api/v1/payments/${transactionId}`, {
+      headers: { authorization: 'Bearer key-alice' },
+    });
+    expect(JSON.parse(answer.text)).toEqual(await read.json());
+    expect(JSON.parse(answer.text)).toMatchObject({ transaction_id: transactionId, status: 'succeeded' });
+    const charges = await query('SELECT 1 FROM processor_charges WHERE downstream_key = $1', [
+      `payments:${transactionId}`,
+    ]);
+    expect(charges).toHaveLength(1);
+    const audit = await query<{ action: string }>(
+      'SELECT action FROM audit_logs WHERE transaction_id = $1 ORDER BY id',
+      [transactionId],
+    );
+    expect(audit.map((entry) => entry.action)).toEqual([
+      'payment.created',
+      'payment.recovered',
+      'payment.declined', // what this request heard, audited as it heard it
+    ]);
+    const replay = await pay(service.url, { key });
+    expect([replay.status, replay.headers.get('idempotent-replayed'), replay.text]).toEqual([
+      201,
+      'true',
+      answer.text,
+    ]);
+  });
 });

@@ -27,6 +27,9 @@ const CREATED = 'payment-created';
 /** A claim another request took over (its lease lapsed): this one must stop writing. */
 class ClaimLost extends Error {}
 
+/** Phase 3 found the payment settled already (by the recovery worker): answer what is stored. */
+class SettledElsewhere extends Error {}
+
 /** The answer of phase 1: the claim and the pending payment, or what to send instead. */
 type PhaseOne =
   | {
@@ -130,9 +133,14 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
         }
         let answer: string;
         try {
-          const settled = await database.transaction((tx) =>
-            phaseThree(tx, idempotencyStore, request, claim, row, outcome),
-          );
+          const settle = (answerFrom: AnswerFrom) =>
+            database.transaction((tx) =>
+              phaseThree(tx, idempotencyStore, request, claim, row, outcome, answerFrom),
+            );
+          const settled = await settle('outcome').catch((error: unknown) => {
+            if (error instanceof SettledElsewhere) return settle('stored');
+            throw error;
+          });
           answer = settled.answer;
           // Committed: the first replay is answered from the cache, never refused for quota.
           await settled.store.committed();
@@ -188,24 +196,34 @@ async function phaseOne(
     return { answered: false, claim, row, headers };
   }
   const transactionId = `txn_${randomUUID().replaceAll('-', '')}`;
-  // The pending payment and its `payment.created` audit row: one statement.
-  const row = await insertPayment(
-    tx,
-    {
-      transactionId,
-      principal,
-      amountMinor: request.amountMinor!,
-      currency: body.currency,
-      paymentMethod: body.payment_method,
-      description: body.description ?? null,
-      metadata: body.metadata ?? {},
-    },
-    request.id,
-  );
-  const saved = await claim.checkpoint(CREATED, { transaction_id: transactionId });
+  // The pending payment with its `payment.created` audit row (one statement), and the checkpoint
+  // naming it: neither needs the other's answer, so both are sent at once (one round trip).
+  const [row, saved] = await Promise.all([
+    insertPayment(
+      tx,
+      {
+        transactionId,
+        principal,
+        amountMinor: request.amountMinor!,
+        currency: body.currency,
+        paymentMethod: body.payment_method,
+        description: body.description ?? null,
+        metadata: body.metadata ?? {},
+      },
+      request.id,
+    ),
+    claim.checkpoint(CREATED, { transaction_id: transactionId }),
+  ]);
   if (!saved.ok) throw new ClaimLost();
   return { answered: false, claim, row, headers };
 }
+
+/**
+ * Where phase 3 takes the payment it answers with: the pending row with the outcome applied
+ * (what the settle writes, so the completion is sent beside the settle, one round trip), or,
+ * when the payment was settled elsewhere meanwhile, the row as stored.
+ */
+type AnswerFrom = 'outcome' | 'stored';
 
 /** Phase 3, in `tx`: the outcome, its audit row, and the completed idempotency record. */
 async function phaseThree(
@@ -215,26 +233,42 @@ async function phaseThree(
   claim: Claim,
   row: PaymentRow,
   outcome: ChargeOutcome,
+  answerFrom: AnswerFrom,
 ): Promise<{ answer: string; store: TieredIdempotencyStore }> {
   const bound = tx.bind(store);
   const declineCode = outcome.outcome === 'declined' ? outcome.declineCode : null;
   // The outcome (if still pending) and its audit row: one statement.
-  const settled =
-    (await settleAudited(tx, row.transaction_id, {
-      status: outcome.outcome,
-      chargeId: outcome.chargeId,
-      declineCode,
-      principal: row.principal,
-      requestId: request.id,
-      action: outcome.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
-      details: { charge_id: outcome.chargeId, ...(declineCode && { decline_code: declineCode }) },
-    })) ?? (await findPayment(tx, row.transaction_id, row.principal))!;
-  const answer = JSON.stringify(toPayment(settled));
-  const done = await claim.within(bound).complete({
-    status: 201,
-    headers: { 'content-type': 'application/json; charset=utf-8', location: locationOf(row.transaction_id) },
-    body: answer,
+  const settle = settleAudited(tx, row.transaction_id, {
+    status: outcome.outcome,
+    chargeId: outcome.chargeId,
+    declineCode,
+    principal: row.principal,
+    requestId: request.id,
+    action: outcome.outcome === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
+    details: { charge_id: outcome.chargeId, ...(declineCode && { decline_code: declineCode }) },
   });
+  const complete = (answer: string) =>
+    claim.within(bound).complete({
+      status: 201,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        location: locationOf(row.transaction_id),
+      },
+      body: answer,
+    });
+  let answer: string;
+  let done: Awaited<ReturnType<typeof complete>>;
+  if (answerFrom === 'outcome') {
+    answer = JSON.stringify(toPayment({ ...row, status: outcome.outcome, decline_code: declineCode }));
+    let settled: PaymentRow | undefined;
+    [settled, done] = await Promise.all([settle, complete(answer)]);
+    // Rolled back, completion included: the caller runs phase 3 again, answering what is stored.
+    if (settled === undefined && done.ok) throw new SettledElsewhere();
+  } else {
+    const settled = (await settle) ?? (await findPayment(tx, row.transaction_id, row.principal))!;
+    answer = JSON.stringify(toPayment(settled));
+    done = await complete(answer);
+  }
   if (!done.ok) throw new ClaimLost();
   return { answer, store: bound };
 }
