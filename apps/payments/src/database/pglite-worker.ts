@@ -4,10 +4,22 @@
  * so the service's event loop keeps accepting and answering while a statement runs. Whatever
  * transaction is open belongs to the main thread's queue (`pglite-thread.ts`): BEGIN, COMMIT and
  * ROLLBACK arrive as statements like any other.
+ *
+ * Statements are spoken in PostgreSQL's wire protocol directly rather than through `db.query`,
+ * which parses, describes and plans every statement each time: each distinct text is parsed once
+ * as a named prepared statement, then every later run is one Bind, Describe, Execute and Sync
+ * in a single call into PGlite. Results are parsed by PGlite's own `parseResults` with its own
+ * type parsers, so rows are what `db.query` returns.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite } from '@electric-sql/pglite';
-import type { StatementFailure, StatementReply, StatementRequest, WorkerStart } from './pglite-messages.ts';
+import { PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
+import type {
+  StatementFailure,
+  StatementReply,
+  StatementRequest,
+  StatementResult,
+  WorkerStart,
+} from './pglite-messages.ts';
 
 const port = parentPort!;
 const { dataDir } = workerData as WorkerStart;
@@ -30,27 +42,145 @@ function answer(request: StatementRequest): Promise<StatementReply> {
 async function execute(request: StatementRequest): Promise<StatementReply> {
   const { id } = request;
   try {
-    if (request.kind !== 'close' && request.begin) await db.exec('BEGIN');
-    switch (request.kind) {
-      case 'query': {
-        const { rows, fields, affectedRows } = await db.query(request.text, [...request.params]);
-        return { id, ok: true, results: [{ rows, fields, affectedRows }] };
-      }
-      case 'exec': {
-        const results = await db.exec(request.text);
-        return {
-          id,
-          ok: true,
-          results: results.map(({ rows, fields, affectedRows }) => ({ rows, fields, affectedRows })),
-        };
-      }
-      case 'close':
-        await db.close();
-        return { id, ok: true, results: [] };
-    }
+    const results =
+      request.kind === 'query'
+        ? [await query(request.text, request.params, request.begin)]
+        : request.kind === 'exec'
+          ? await exec(request.text, request.begin)
+          : await close();
+    return { id, ok: true, results };
   } catch (error) {
     return { id, ok: false, failure: failureOf(error) };
+  } finally {
+    // What `db.query` and `db.exec` do after each statement outside PGlite's own `transaction`
+    // (a no-op on Node's filesystem, whose writes go straight to `dataDir`).
+    if (request.kind !== 'close') await db.syncToFs();
   }
+}
+
+async function close(): Promise<StatementResult[]> {
+  await db.close();
+  return [];
+}
+
+const { serialize } = protocol;
+const sync = serialize.sync();
+const describePortal = serialize.describe({ type: 'P' });
+const run = serialize.execute({});
+/** BEGIN ahead of a transaction's first statement, in the same call: the statement runs only if BEGIN did. */
+const begin = concat([serialize.parse({ text: 'BEGIN' }), serialize.bind({}), run]);
+const nothing = new Uint8Array(0);
+
+/** A statement PostgreSQL has parsed once, under `name`, with the types of its parameters. */
+interface Prepared {
+  readonly name: string;
+  readonly paramTypes: readonly number[];
+}
+
+/**
+ * Prepared statements by text. The service's statements are a fixed set (its `.sql` files and
+ * tollgate's); past `preparedLimit` distinct texts, a statement is parsed unnamed each time.
+ */
+const prepared = new Map<string, Prepared>();
+const preparedLimit = 256;
+let preparedCount = 0;
+/** SQLSTATEs after which a prepared statement is parsed afresh: its result type changed, or it is gone. */
+const stalePrepared = new Set(['0A000', '26000']);
+/** What a statement that leaves every table's shape as it was reports (its command tag). */
+const dataCommands = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'BEGIN',
+  'COMMIT',
+  'ROLLBACK',
+]);
+
+/** One statement with parameters bound (extended protocol), as `db.query` runs it. */
+async function query(text: string, params: readonly unknown[], withBegin: boolean): Promise<StatementResult> {
+  let head = withBegin ? begin : nothing;
+  let statement = prepared.get(text);
+  if (statement === undefined) {
+    const name = prepared.size < preparedLimit ? `tollgate_worker_${++preparedCount}` : '';
+    const described = await exchange([
+      head,
+      serialize.parse({ name, text }),
+      serialize.describe({ type: 'S', name }),
+      sync,
+    ]);
+    head = nothing;
+    statement = { name, paramTypes: parse.parseDescribeStatementResults(described) };
+    if (name !== '') prepared.set(text, statement);
+  }
+  const { name, paramTypes } = statement;
+  const values = params.map((param, index) => serialized(param, paramTypes[index]!));
+  let result: Results;
+  try {
+    const messages = await exchange([
+      head,
+      serialize.bind({ statement: name, values }),
+      describePortal,
+      run,
+      sync,
+    ]);
+    // BEGIN's own result, if it was sent, comes first; the statement's is the last.
+    result = parse.parseResults(messages, db.parsers).at(-1)!;
+  } catch (error) {
+    if (stalePrepared.has((error as { code?: string }).code ?? '')) prepared.delete(text);
+    throw error;
+  }
+  if (!dataCommands.has(result.command ?? '')) await forgetPrepared();
+  const { rows, fields, affectedRows } = result;
+  return { rows, fields, affectedRows };
+}
+
+/** A script of statements without parameters (simple protocol), as `db.exec` runs it. */
+async function exec(script: string, withBegin: boolean): Promise<StatementResult[]> {
+  if (withBegin) await exchange([serialize.query('BEGIN'), sync]);
+  try {
+    const results = parse.parseResults(await exchange([serialize.query(script), sync]), db.parsers);
+    return results.map(({ rows, fields, affectedRows }) => ({ rows, fields, affectedRows }));
+  } finally {
+    // A script other than a transaction's end may change a table a prepared statement reads.
+    if (script !== 'COMMIT' && script !== 'ROLLBACK') await forgetPrepared();
+  }
+}
+
+/**
+ * Deallocates every prepared statement, after a statement that may have changed the shape of a
+ * table: PostgreSQL replans a prepared statement itself, but refuses to run one whose result
+ * columns changed ("cached plan must not change result type"), which `db.query` never does.
+ */
+async function forgetPrepared(): Promise<void> {
+  if (prepared.size === 0) return;
+  const closes = [...prepared.values()].map(({ name }) => serialize.close({ type: 'S', name }));
+  prepared.clear();
+  // Close needs no transaction: it runs even inside a failed one.
+  await exchange([...closes, sync]);
+}
+
+/** A parameter as `db.query` sends it: by the serializer of the type PostgreSQL inferred, else as text. */
+function serialized(param: unknown, type: number): string | null {
+  if (param === null || param === undefined) return null;
+  const serializer = db.serializers[type];
+  return serializer ? serializer(param) : (param as { toString(): string }).toString();
+}
+
+/** Sends protocol messages in one call into PGlite; throws the first error PostgreSQL reported. */
+function exchange(messages: Uint8Array[]) {
+  return db.execProtocolStream(concat(messages), { syncToFs: false });
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const whole = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
 }
 
 function failureOf(error: unknown): StatementFailure {
