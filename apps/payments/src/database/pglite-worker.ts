@@ -13,6 +13,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
+
+type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number];
+
 import type {
   StatementFailure,
   StatementReply,
@@ -65,16 +68,19 @@ async function close(): Promise<StatementResult[]> {
 
 const { serialize } = protocol;
 const sync = serialize.sync();
-const describePortal = serialize.describe({ type: 'P' });
 const run = serialize.execute({});
 /** BEGIN ahead of a transaction's first statement, in the same call: the statement runs only if BEGIN did. */
 const begin = concat([serialize.parse({ text: 'BEGIN' }), serialize.bind({}), run]);
 const nothing = new Uint8Array(0);
 
-/** A statement PostgreSQL has parsed once, under `name`, with the types of its parameters. */
+/**
+ * A statement PostgreSQL has parsed once, under `name`: the types of its parameters, and its
+ * columns (the RowDescription Describe answered; none for a statement that returns no rows).
+ */
 interface Prepared {
   readonly name: string;
   readonly paramTypes: readonly number[];
+  readonly columns: BackendMessage | undefined;
 }
 
 /**
@@ -111,21 +117,25 @@ async function query(text: string, params: readonly unknown[], withBegin: boolea
       sync,
     ]);
     head = nothing;
-    statement = { name, paramTypes: parse.parseDescribeStatementResults(described) };
+    statement = {
+      name,
+      paramTypes: parse.parseDescribeStatementResults(described),
+      columns: described.find((message) => message.name === 'rowDescription'),
+    };
     if (name !== '') prepared.set(text, statement);
   }
-  const { name, paramTypes } = statement;
+  const { name, paramTypes, columns } = statement;
   const values = params.map((param, index) => serialized(param, paramTypes[index]!));
   let result: Results;
   try {
-    const messages = await exchange([
-      head,
-      serialize.bind({ statement: name, values }),
-      describePortal,
-      run,
-      sync,
-    ]);
-    // BEGIN's own result, if it was sent, comes first; the statement's is the last.
+    const messages = await exchange([head, serialize.bind({ statement: name, values }), run, sync]);
+    // The columns Describe would answer again, where `db.query` has them: before the rows, after
+    // BEGIN's own result if BEGIN was sent. The statement's result is then the last.
+    if (columns !== undefined) {
+      const start =
+        head === nothing ? 0 : messages.findIndex((message) => message.name === 'commandComplete') + 1;
+      messages.splice(start, 0, columns);
+    }
     result = parse.parseResults(messages, db.parsers).at(-1)!;
   } catch (error) {
     if (stalePrepared.has((error as { code?: string }).code ?? '')) prepared.delete(text);
