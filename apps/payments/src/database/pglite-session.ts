@@ -55,7 +55,8 @@ export class PGliteSession implements PGliteTransaction {
   async end(commit: boolean): Promise<void> {
     if (this.over) return;
     this.over = true;
-    if (this.begun) await this.thread.exec(commit ? 'COMMIT' : 'ROLLBACK');
+    // A statement like any other: prepared once by the worker, not parsed again each time.
+    if (this.begun) await this.thread.query(commit ? 'COMMIT' : 'ROLLBACK', []);
   }
 
   /** Sends a statement; inside a transaction, the first one carries its BEGIN. */

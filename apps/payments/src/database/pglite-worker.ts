@@ -69,8 +69,6 @@ async function close(): Promise<StatementResult[]> {
 const { serialize } = protocol;
 const sync = serialize.sync();
 const run = serialize.execute({});
-/** BEGIN ahead of a transaction's first statement, in the same call: the statement runs only if BEGIN did. */
-const begin = concat([serialize.parse({ text: 'BEGIN' }), serialize.bind({}), run]);
 const nothing = new Uint8Array(0);
 
 /**
@@ -106,23 +104,12 @@ const dataCommands = new Set([
 
 /** One statement with parameters bound (extended protocol), as `db.query` runs it. */
 async function query(text: string, params: readonly unknown[], withBegin: boolean): Promise<StatementResult> {
-  let head = withBegin ? begin : nothing;
+  // BEGIN goes in the same call as the statement (then the statement runs only if BEGIN did).
+  let head = withBegin ? await parameterless('BEGIN') : nothing;
   let statement = prepared.get(text);
   if (statement === undefined) {
-    const name = prepared.size < preparedLimit ? `tollgate_worker_${++preparedCount}` : '';
-    const described = await exchange([
-      head,
-      serialize.parse({ name, text }),
-      serialize.describe({ type: 'S', name }),
-      sync,
-    ]);
+    statement = await prepare(text, head);
     head = nothing;
-    statement = {
-      name,
-      paramTypes: parse.parseDescribeStatementResults(described),
-      columns: described.find((message) => message.name === 'rowDescription'),
-    };
-    if (name !== '') prepared.set(text, statement);
   }
   const { name, paramTypes, columns } = statement;
   const values = params.map((param, index) => serialized(param, paramTypes[index]!));
@@ -138,12 +125,36 @@ async function query(text: string, params: readonly unknown[], withBegin: boolea
     }
     result = parse.parseResults(messages, db.parsers).at(-1)!;
   } catch (error) {
-    if (stalePrepared.has((error as { code?: string }).code ?? '')) prepared.delete(text);
+    if (stalePrepared.has((error as { code?: string }).code ?? '')) await forgetPrepared();
     throw error;
   }
   if (!dataCommands.has(result.command ?? '')) await forgetPrepared();
   const { rows, fields, affectedRows } = result;
   return { rows, fields, affectedRows };
+}
+
+/** Parses `text` (after running `head`, in the same call) and keeps it as a prepared statement. */
+async function prepare(text: string, head: Uint8Array): Promise<Prepared> {
+  const name = prepared.size < preparedLimit ? `tollgate_worker_${++preparedCount}` : '';
+  const described = await exchange([
+    head,
+    serialize.parse({ name, text }),
+    serialize.describe({ type: 'S', name }),
+    sync,
+  ]);
+  const statement = {
+    name,
+    paramTypes: parse.parseDescribeStatementResults(described),
+    columns: described.find((message) => message.name === 'rowDescription'),
+  };
+  if (name !== '') prepared.set(text, statement);
+  return statement;
+}
+
+/** Bind and Execute of a statement without parameters, prepared (on its own) at its first use. */
+async function parameterless(text: string): Promise<Uint8Array> {
+  const { name } = prepared.get(text) ?? (await prepare(text, nothing));
+  return concat([serialize.bind({ statement: name }), run]);
 }
 
 /** A script of statements without parameters (simple protocol), as `db.exec` runs it. */
