@@ -97,6 +97,8 @@ describe('the PGlite worker’s prepared statements', () => {
     await expect(thread.query(insert, rowOf(1), true)).rejects.toMatchObject({ code: '23505' });
     // The failed transaction refuses statements until it is rolled back, as on any connection.
     await expect(thread.query(select, [1])).rejects.toMatchObject({ code: '25P02' });
+    // A script deallocates the prepared statements, even inside the failed transaction.
+    await expect(thread.exec('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
     await thread.exec('ROLLBACK');
     expect((await thread.query(select, [1])).rows).toHaveLength(1);
     expect((await thread.query(insert, rowOf(5))).rows).toHaveLength(1);

@@ -7,15 +7,14 @@
  *
  * Statements are spoken in PostgreSQL's wire protocol directly rather than through `db.query`,
  * which parses, describes and plans every statement each time: each distinct text is parsed once
- * as a named prepared statement, then every later run is one Bind, Describe, Execute and Sync
- * in a single call into PGlite. Results are parsed by PGlite's own `parseResults` with its own
- * type parsers, so rows are what `db.query` returns.
+ * as a named prepared statement (its parameter types and columns kept from that one Describe),
+ * then every later run is one Bind, Execute and Sync in a single call into PGlite. Results are
+ * parsed by PGlite's own `parseResults` with its own type parsers, so rows are what `db.query`
+ * returns. Durability is PGlite's: a statement outside a transaction commits at its Sync, and a
+ * COMMIT is answered once PGlite has written it, as with `db.query`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
-
-type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number];
-
 import type {
   StatementFailure,
   StatementReply,
@@ -66,6 +65,8 @@ async function close(): Promise<StatementResult[]> {
   return [];
 }
 
+type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number];
+
 const { serialize } = protocol;
 const sync = serialize.sync();
 const run = serialize.execute({});
@@ -104,6 +105,24 @@ const dataCommands = new Set([
 
 /** One statement with parameters bound (extended protocol), as `db.query` runs it. */
 async function query(text: string, params: readonly unknown[], withBegin: boolean): Promise<StatementResult> {
+  let result: Results;
+  try {
+    result = await bindAndExecute(text, params, withBegin);
+  } catch (error) {
+    if (stalePrepared.has((error as { code?: string }).code ?? '')) await forgetPrepared();
+    throw error;
+  }
+  if (!dataCommands.has(result.command ?? '')) await forgetPrepared();
+  const { rows, fields, affectedRows } = result;
+  return { rows, fields, affectedRows };
+}
+
+/** Runs `text` by its prepared statement (parsing it first if needed), BEGIN first if asked. */
+async function bindAndExecute(
+  text: string,
+  params: readonly unknown[],
+  withBegin: boolean,
+): Promise<Results> {
   // BEGIN goes in the same call as the statement (then the statement runs only if BEGIN did).
   let head = withBegin ? await parameterless('BEGIN') : nothing;
   let statement = prepared.get(text);
@@ -113,24 +132,15 @@ async function query(text: string, params: readonly unknown[], withBegin: boolea
   }
   const { name, paramTypes, columns } = statement;
   const values = params.map((param, index) => serialized(param, paramTypes[index]!));
-  let result: Results;
-  try {
-    const messages = await exchange([head, serialize.bind({ statement: name, values }), run, sync]);
-    // The columns Describe would answer again, where `db.query` has them: before the rows, after
-    // BEGIN's own result if BEGIN was sent. The statement's result is then the last.
-    if (columns !== undefined) {
-      const start =
-        head === nothing ? 0 : messages.findIndex((message) => message.name === 'commandComplete') + 1;
-      messages.splice(start, 0, columns);
-    }
-    result = parse.parseResults(messages, db.parsers).at(-1)!;
-  } catch (error) {
-    if (stalePrepared.has((error as { code?: string }).code ?? '')) await forgetPrepared();
-    throw error;
+  const messages = await exchange([head, serialize.bind({ statement: name, values }), run, sync]);
+  // The columns Describe would answer again, where `db.query` has them: before the rows, after
+  // BEGIN's own result if BEGIN was sent. The statement's result is then the last.
+  if (columns !== undefined) {
+    const start =
+      head === nothing ? 0 : messages.findIndex((message) => message.name === 'commandComplete') + 1;
+    messages.splice(start, 0, columns);
   }
-  if (!dataCommands.has(result.command ?? '')) await forgetPrepared();
-  const { rows, fields, affectedRows } = result;
-  return { rows, fields, affectedRows };
+  return parse.parseResults(messages, db.parsers).at(-1)!;
 }
 
 /** Parses `text` (after running `head`, in the same call) and keeps it as a prepared statement. */
