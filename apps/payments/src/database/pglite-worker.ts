@@ -164,7 +164,7 @@ async function prepare(text: string, head: Uint8Array): Promise<Prepared> {
 /** Bind and Execute of a statement without parameters, prepared (on its own) at its first use. */
 async function parameterless(text: string): Promise<Uint8Array> {
   const { name } = prepared.get(text) ?? (await prepare(text, nothing));
-  return concat([serialize.bind({ statement: name }), run]);
+  return Buffer.concat([serialize.bind({ statement: name }), run]);
 }
 
 /** A script of statements without parameters (simple protocol), as `db.exec` runs it. */
@@ -201,17 +201,7 @@ function serialized(param: unknown, type: number): string | null {
 
 /** Sends protocol messages in one call into PGlite; throws the first error PostgreSQL reported. */
 function exchange(messages: Uint8Array[]) {
-  return db.execProtocolStream(concat(messages), { syncToFs: false });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const whole = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.length;
-  }
-  return whole;
+  return db.execProtocolStream(Buffer.concat(messages), { syncToFs: false });
 }
 
 function failureOf(error: unknown): StatementFailure {
