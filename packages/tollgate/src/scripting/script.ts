@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
+import { coalesceWrites } from './coalesce-writes.ts';
 
 /** A Redis client or a Cluster client: every store accepts either. */
 export type RedisClient = Redis | Cluster;
@@ -48,6 +49,7 @@ export class RedisScript {
     // The named commands, not call('EVALSHA', …): ioredis's auto-pipelining loses the command
     // name of call()/callBuffer() and throws from a timer, taking the process down.
     const client = redis as RedisClient & BufferScripting;
+    coalesceWrites(redis);
     try {
       return await (buffers
         ? client.evalshaBuffer(this.sha, keys.length, ...keys, ...args)

@@ -1,3 +1,4 @@
+import { coalesceWrites } from '../../scripting/coalesce-writes.ts';
 import type { RedisClient } from '../../scripting/script.ts';
 import { RedisScript } from '../../scripting/script.ts';
 import { type Checkpoint, type JsonValue, RecordState, type RecordView } from '../record.ts';
@@ -76,6 +77,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * record at the end of its TTL, so a completed one that is still there still replays).
    */
   async lookup(scope: string): Promise<RecordView | null> {
+    coalesceWrites(this.redis);
     const [state, fingerprint, response] = await this.redis.hmget(this.prefix + scope, 'st', 'fp', 'resp');
     if (state !== RecordState.Completed || fingerprint === null || response === null) return null;
     return {

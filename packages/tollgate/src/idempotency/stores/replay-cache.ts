@@ -1,6 +1,7 @@
 import type { KeyOutcome, KeyStep } from '../../admission/store.ts';
 import { type Clock, systemClock } from '../../clock.ts';
 import { Deadline } from '../../deadline.ts';
+import { coalesceWrites } from '../../scripting/coalesce-writes.ts';
 import type { RedisClient } from '../../scripting/script.ts';
 import { RecordState, type RecordView, type StoredResponse } from '../record.ts';
 import { CoalescedGet } from './coalesced-get.ts';
@@ -61,6 +62,7 @@ export class RedisReplayCache implements ReplayCache {
 
   async set(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void> {
     const value = completedToBytes(completion.fingerprint, completion.response);
+    coalesceWrites(this.redis);
     await this.deadline.within(
       this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))),
     );
