@@ -239,7 +239,12 @@ export class RouteGate<Req> {
 
   /** Keeps `claim`'s lease alive while the handler runs, and makes it the exchange's. */
   private hold(exchange: Exchange, claim: NonNullable<Exchange['claim']>) {
-    claim.keepAlive();
+    claim.keepAlive(undefined, () =>
+      exchange.log?.warn(
+        { route: exchange.route, maxHoldMs: this.timings.maxHoldMs },
+        'tollgate: the handler is still running past maxHoldMs; its lease is no longer renewed, and a retry may take the key over',
+      ),
+    );
     exchange.claim = claim;
     return claim;
   }

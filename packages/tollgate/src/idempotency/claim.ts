@@ -12,6 +12,7 @@ export type CompleteResult =
 /** What a claim needs from the engine's settings. */
 export interface ClaimSettings {
   readonly leaseMs: number;
+  readonly maxHoldMs: number;
   readonly ttlMs: number;
   readonly maxResponseBytes: number;
   readonly replayHeaders: ReadonlySet<string>;
@@ -73,13 +74,20 @@ export class Claim {
 
   /**
    * Keeps the lease alive while the effect runs: renews it every third of the lease until
-   * `complete`, `release`, the returned stop function, or the fence is lost. The timer never
-   * keeps the process alive. A renewal that fails for a fault (the store is down) is retried
-   * at the next beat; one refused as stale stops renewing (see {@link Claim.lost}).
+   * `complete`, `release`, the returned stop function, the fence is lost, or `maxHoldMs` has
+   * passed (then `onHeldTooLong` is called, and the lease lapses `leaseMs` later unless the
+   * claim completes first). The timer never keeps the process alive. A renewal that fails for
+   * a fault (the store is down) is retried at the next beat; one refused as stale stops
+   * renewing (see {@link Claim.lost}).
    */
-  keepAlive(leaseMs: number = this.settings.leaseMs): () => void {
+  keepAlive(leaseMs: number = this.settings.leaseMs, onHeldTooLong?: () => void): () => void {
     this.stopKeepAlive();
-    const beat = () => void this.extend(leaseMs).catch(() => undefined);
+    const until = performance.now() + this.settings.maxHoldMs;
+    const beat = () => {
+      if (performance.now() < until) return void this.extend(leaseMs).catch(() => undefined);
+      this.stopKeepAlive();
+      onHeldTooLong?.();
+    };
     this.lease.renewal = setInterval(beat, Math.max(1, Math.floor(leaseMs / 3))).unref();
     return () => this.stopKeepAlive();
   }

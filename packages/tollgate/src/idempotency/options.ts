@@ -15,6 +15,15 @@ export interface ClaimOptions {
    */
   readonly leaseMs?: number;
   /**
+   * How long the adapters keep renewing a claim's lease while its handler runs. A handler
+   * still running then is taken for hung: its lease lapses `leaseMs` later, a retry may take
+   * the key over and run the handler again, and the fence refuses every later write of the
+   * hung one (its response is replaced by the key's answer). `Infinity` renews for as long
+   * as the handler runs.
+   * @default 300_000 (5 min)
+   */
+  readonly maxHoldMs?: number;
+  /**
    * How long a completed key keeps replaying its response, from completion (and how long any
    * record lives at all); then the sweeper deletes it.
    * @default 86_400_000 (24 h)
@@ -64,6 +73,7 @@ export interface IdempotencyEngineOptions extends ClaimOptions {
 /** Every setting of one `begin`, defaults applied. */
 export interface BeginSettings {
   readonly leaseMs: number;
+  readonly maxHoldMs: number;
   readonly ttlMs: number;
   readonly maxResponseBytes: number;
   readonly waitMs: number;
@@ -81,6 +91,7 @@ export interface EngineSettings extends BeginSettings {
 /** The claim timings every route gets unless it says otherwise. */
 export const claimDefaults: BeginSettings = {
   leaseMs: 30_000,
+  maxHoldMs: 300_000,
   ttlMs: 86_400_000,
   maxResponseBytes: 1_048_576,
   waitMs: 0,
@@ -104,6 +115,7 @@ export function engineSettings(options: IdempotencyEngineOptions): EngineSetting
 export function routeSettings(base: BeginSettings, route: ClaimOptions): BeginSettings {
   return {
     leaseMs: route.leaseMs ?? base.leaseMs,
+    maxHoldMs: route.maxHoldMs ?? base.maxHoldMs,
     ttlMs: route.ttlMs ?? base.ttlMs,
     maxResponseBytes: route.maxResponseBytes ?? base.maxResponseBytes,
     waitMs: route.waitMs ?? base.waitMs,

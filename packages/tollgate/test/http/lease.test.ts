@@ -43,6 +43,27 @@ describe.each(['fastify', 'express'] as const)('leases on %s', (framework) => {
     }
   });
 
+  it('gives a hung handler’s key up after maxHoldMs: a retry runs it, and the hung one answers the key’s answer', async () => {
+    const prefix = keyPrefix();
+    const app = await leaseApp({ framework, redisUrl: redisUrl(), prefix, leaseMs: 150, maxHoldMs: 300 });
+    try {
+      const send = overHttp(app.url);
+      const headers = { 'x-account': 'acct_hung', 'idempotency-key': randomBytes(16).toString('hex') };
+      const hung = send({ url: '/charge', headers: { ...headers, 'x-wait-ms': '1500' }, json: { amount: 1 } });
+      await sleep(250); // past the lease, within maxHoldMs: renewed
+      expect((await send({ url: '/charge', headers, json: { amount: 1 } })).status).toBe(409);
+      await sleep(600); // past maxHoldMs and the last renewal's lease
+      const retry = await send({ url: '/charge', headers, json: { amount: 1 } });
+      expect([retry.status, JSON.parse(retry.body.toString())]).toEqual([201, { charge: 2 }]);
+      const late = await hung;
+      expect(late.status).toBe(201);
+      expect(late.body.equals(retry.body)).toBe(true); // the key's answer, never `{ charge: 1 }`
+      expect(late.headers['idempotent-replayed']).toBe('true');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a stalled owner answers with the winner’s stored answer, not its own', async () => {
     const prefix = keyPrefix();
     const options = { framework, redisUrl: redisUrl(), prefix, leaseMs: 200 };
