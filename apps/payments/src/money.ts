@@ -28,29 +28,34 @@ export type AmountResult =
 
 const jsonNumber = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 const maxDigits = String(MAX_AMOUNT).length;
+const ZERO = '0'.charCodeAt(0);
 
 /**
  * `text` (a JSON number as sent, in major units) in minor units of `currency`, or why it is
- * not a valid amount. Trailing zeros are no extra precision (`5.10` USD is 510).
+ * not a valid amount. Trailing zeros are no extra precision (`5.10` USD is 510). Linear in the
+ * length of `text`: the digits are trimmed and both bounds checked on the string, so a
+ * `BigInt` is only made of at most a dozen digits (a 1 MiB `1.000…` must not hold the loop).
  */
 export function toMinorUnits(text: string, currency: string): AmountResult {
   const match = jsonNumber.exec(text);
   if (match === null) return { ok: false, reason: 'amount must be a JSON number' };
   const [, sign, whole, fraction = '', exponentText = '0'] = match;
-  let mantissa = BigInt(whole! + fraction);
-  let power = Number(exponentText) - fraction.length; // the amount is mantissa × 10^power
-  if (mantissa === 0n || sign === '-') return { ok: false, reason: 'amount must be greater than 0' };
-  while (mantissa % 10n === 0n) {
-    mantissa /= 10n;
-    power++;
-  }
+  const all = `${whole}${fraction}`;
+  let end = all.length;
+  while (end > 0 && all.charCodeAt(end - 1) === ZERO) end--;
+  let start = 0;
+  while (start < end && all.charCodeAt(start) === ZERO) start++;
+  const digits = all.slice(start, end); // the significant digits
+  if (digits === '' || sign === '-') return { ok: false, reason: 'amount must be greater than 0' };
+  // The amount is digits × 10^power.
+  const power = Number(exponentText) - fraction.length + (all.length - end);
   const tooLarge = { ok: false, reason: `amount must be at most ${MAX_AMOUNT}` } as const;
-  if (mantissa.toString().length + power > maxDigits) return tooLarge;
+  if (digits.length + power > maxDigits) return tooLarge;
   const exponent = minorDigits(currency);
   if (power + exponent < 0) {
     return { ok: false, reason: `${currency} amounts have at most ${exponent} decimal places` };
   }
-  const minor = mantissa * 10n ** BigInt(power + exponent);
+  const minor = BigInt(digits) * 10n ** BigInt(power + exponent);
   if (minor > BigInt(MAX_AMOUNT) * 10n ** BigInt(exponent)) return tooLarge;
   return { ok: true, minor, exponent };
 }
