@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { fieldProblem, ProblemError } from './problem.ts';
 
 declare module 'fastify' {
@@ -41,11 +41,17 @@ export function registerJsonBody(app: FastifyInstance): void {
 }
 
 /** A `Content-Encoding` the service does not decode (anything but `identity`) answers 415. */
-export async function refuseContentEncoding(request: FastifyRequest): Promise<void> {
+export function refuseContentEncoding(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   const encoding = request.headers['content-encoding'];
-  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
-  throw new ProblemError(
-    fieldProblem(415, 'headers', 'content-encoding', 'only identity (no Content-Encoding) is accepted'),
+  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return done();
+  done(
+    new ProblemError(
+      fieldProblem(415, 'headers', 'content-encoding', 'only identity (no Content-Encoding) is accepted'),
+    ),
   );
 }
 

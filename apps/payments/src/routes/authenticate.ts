@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { ApiKeys } from '../auth.ts';
 import { sendProblem, serviceProblems } from '../problem.ts';
 
@@ -9,17 +9,22 @@ declare module 'fastify' {
   }
 }
 
-/** The route hook that answers 401 problem+json unless the request carries a known API key. */
+/**
+ * The route hook that answers 401 problem+json unless the request carries a known API key.
+ * (Callback style, like the service's other per-request hooks: no promise per request.)
+ */
 export function authenticate(keys: ApiKeys) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const principal = keys.principalOf(request.headers.authorization);
     if (principal === undefined) {
       reply.header('www-authenticate', 'Bearer realm="payments"');
-      return sendProblem(reply, {
+      sendProblem(reply, {
         ...serviceProblems['unauthorized'],
         detail: 'Send a valid API key as "Authorization: Bearer <key>".',
       });
+      return;
     }
     request.principal = principal;
+    done();
   };
 }

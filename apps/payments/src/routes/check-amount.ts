@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { isSupportedCurrency, toMinorUnits } from '../money.ts';
 import { fieldProblem, sendProblem } from '../problem.ts';
 import type { PaymentRequest } from '../schemas.ts';
@@ -15,15 +15,24 @@ declare module 'fastify' {
  * the number's text as sent: 422 problem+json naming the field, and nothing is written (the
  * idempotency key stays free).
  */
-export async function checkAmount(request: FastifyRequest, reply: FastifyReply) {
+export function checkAmount(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   const { amount, currency } = request.body as PaymentRequest;
   if (!isSupportedCurrency(currency)) {
-    return sendProblem(
+    sendProblem(
       reply,
       fieldProblem(422, 'body', '/currency', `${currency} is not a supported ISO 4217 currency`),
     );
+    return;
   }
   const minor = toMinorUnits(request.jsonNumbers?.get('/amount') ?? String(amount), currency);
-  if (!minor.ok) return sendProblem(reply, fieldProblem(422, 'body', '/amount', minor.reason));
+  if (!minor.ok) {
+    sendProblem(reply, fieldProblem(422, 'body', '/amount', minor.reason));
+    return;
+  }
   request.amountMinor = minor.minor;
+  done();
 }
