@@ -68,7 +68,12 @@ export class RouteGate<Req> {
     if (settings === undefined) return this.decide(exchange, { requestChecks, operationChecks });
 
     const keyed = requestKey(exchange, settings, request);
-    if ('status' in keyed) return this.problem(exchange, keyed);
+    if ('status' in keyed) {
+      // A missing or malformed key runs nothing, but it is a request: it pays what every request
+      // pays, so a caller cannot send them without limit (429 once those are spent).
+      const limited = await this.decide(exchange, { requestChecks, operationChecks: [] });
+      return limited ?? this.problem(exchange, keyed);
+    }
     if (keyed.key === undefined) return this.decide(exchange, { requestChecks, operationChecks });
     exchange.keyed = keyed;
     const timings = this.timings;

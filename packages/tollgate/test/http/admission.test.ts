@@ -217,6 +217,23 @@ describe.each([
       expect(subject.runs()).toBe(1);
     });
 
+    it('counts a request with a missing or malformed key against the limits every request pays, never the operation ones', async () => {
+      await fresh();
+      const send = (headers: Record<string, string>) =>
+        subject.send({ url: '/pay', headers: { 'x-account': account, ...headers }, json: { amount: 1 } });
+      for (let i = 0; i < 5; i++) {
+        const refused = await send(i % 2 === 0 ? { 'idempotency-key': 'short' } : {});
+        expect(refused.status).toBe(400);
+        expect(refused.headers['ratelimit']).toBe(`"per-user";r=${9 - i};t=${refused.headers['x-ratelimit-reset']}`);
+      }
+      const paid = await send({ 'idempotency-key': key() }); // `pay` (an operation policy) still whole
+      expect([paid.status, paid.headers['x-ratelimit-remaining']]).toEqual([201, '0']);
+      for (let i = 0; i < 4; i++) expect((await send({ 'idempotency-key': 'short' })).status).toBe(400);
+      const spent = await send({ 'idempotency-key': 'short' });
+      expect([spent.status, JSON.parse(spent.body.toString()).policies]).toEqual([429, ['per-user']]);
+      expect(subject.runs()).toBe(1);
+    });
+
     it('names the first instant every limit admits in Retry-After', async () => {
       await fresh();
       const headers = { 'x-account': account };
