@@ -99,7 +99,8 @@ export function describeHttpContract(name: string, open: (effects: Effects) => P
       const missing = await send({ url: '/payments', headers: { 'x-account': caller }, json: {} });
       expect(missing.status).toBe(400);
       expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
-      // Refused before the admission: no store call, so no counters to report.
+      // Refused before the key's admission; the route's one policy counts operations, so there
+      // are no counters to report.
       expect(missing.headers['ratelimit-policy']).toBeUndefined();
       expect(problemOf(missing)).toMatchObject({ type: problemType('idempotency-key-missing'), status: 400 });
       const malformed = await send({
