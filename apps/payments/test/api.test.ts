@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, keyPrefix, redisUrl } from '../../../testkit/index.ts';
 import { newKey, pay, paymentBody, type RunningService, scratchDir, startService } from './service.ts';
 
-const API_KEYS = 'key-alice:alice,key-bob:bob,key-carol:carol';
+const API_KEYS = 'key-alice:alice,key-bob:bob,key-carol:carol,key-dave:dave,key-erin:erin';
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are JSON whose shape the assertions check
 type Json = any;
@@ -261,6 +261,39 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     expect(await limits()).toMatchObject({ payments: 0, 'per-user': 100 - 11 });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toMatch(/^rate_limit_exceeded_total\{route="\/api\/v1\/payments"\} [1-9]/m);
+  });
+
+  it('charges refused payment requests to per-user and burst (never payments), then answers them 429', async () => {
+    const limits = async () => {
+      const body = await json(await get('/api/v1/rate-limits', 'key-dave'));
+      return Object.fromEntries(
+        body.policies.map((p: { name: string; remaining: number }) => [p.name, p.remaining]),
+      );
+    };
+    const refusals = [
+      { body: { ...paymentBody, amount: 'ten' } }, // the schema: 400
+      { body: { ...paymentBody, amount: 0.001 } }, // the amount: 422
+      { body: { ...paymentBody, currency: 'ZZZ' } }, // the currency: 422
+      { raw: '{"amount": 1,' }, // not JSON: 400
+      { key: 'short' }, // a malformed key: 400
+    ];
+    for (const refusal of refusals) {
+      const answer = await pay(service.url, { key: newKey(), apiKey: 'key-dave', ...refusal });
+      expect([400, 422], answer.text).toContain(answer.status);
+      expect(answer.headers.get('ratelimit-policy'), answer.text).toMatch(/"per-user"/);
+    }
+    expect(await limits()).toMatchObject({ payments: 10, 'per-user': 100 - 5 });
+    // A flood of them spends the burst: then the caller's refusals and payments are 429.
+    const flood = await Promise.all(
+      Array.from({ length: 80 }, () =>
+        pay(service.url, { key: newKey(), apiKey: 'key-dave', body: { ...paymentBody, amount: 0.001 } }),
+      ),
+    );
+    expect(flood.filter((answer) => answer.status === 429).length).toBeGreaterThan(0);
+    const limited = await pay(service.url, { key: newKey(), apiKey: 'key-dave' });
+    expect([limited.status, JSON.parse(limited.text).policies]).toEqual([429, ['burst']]);
+    expect((await pay(service.url, { key: newKey(), apiKey: 'key-erin' })).status).toBe(201);
+    expect(await count('payments', 'principal = $1', ['dave'])).toBe(0);
   });
 
   it('keeps an append-only audit trail, newest first, per caller, paginated', async () => {

@@ -52,19 +52,16 @@ export class RouteGate<Req> {
     return this.parts.idempotency !== undefined;
   }
 
+  /** The route has policies every request pays (adapters charge refused requests only then). */
+  get countsRequests(): boolean {
+    return this.parts.requestPolicies.length > 0;
+  }
+
   /** Everything, once the principal is in `exchange`: the key, then one admission. */
   async admit(exchange: Exchange, request: AdmitRequest): Promise<HttpAnswer | undefined> {
     const settings = this.parts.idempotency;
-    const facts: RequestFacts = {
-      ip: exchange.ip,
-      principal: exchange.principal,
-      route: exchange.route,
-      params: request.params,
-      body: request.body,
-    };
-    const anonymous = this.gate.identifies && exchange.principal === undefined;
-    const requestChecks = this.checks(this.parts.requestPolicies, facts, anonymous);
-    const operationChecks = this.checks(this.parts.operationPolicies, facts, anonymous);
+    const requestChecks = this.checks(this.parts.requestPolicies, exchange, request);
+    const operationChecks = this.checks(this.parts.operationPolicies, exchange, request);
     if (settings === undefined) return this.decide(exchange, { requestChecks, operationChecks });
 
     const keyed = requestKey(exchange, settings, request);
@@ -135,6 +132,17 @@ export class RouteGate<Req> {
     }
   }
 
+  /**
+   * A request refused before its admission (its body or parameters failed validation, an
+   * earlier hook answered 4xx) still pays the policies every request pays, so refused
+   * requests cannot be sent without limit: the 429 to send instead once they are spent, or
+   * `undefined` to send the refusal (with the rate-limit headers).
+   */
+  refused(exchange: Exchange, request: Omit<AdmitRequest, 'headers'>): Promise<HttpAnswer | undefined> {
+    const requestChecks = this.checks(this.parts.requestPolicies, exchange, request);
+    return this.decide(exchange, { requestChecks, operationChecks: [] });
+  }
+
   /** Completes the claim with the captured response; see {@link finishClaim}. */
   finish(exchange: Exchange, response: CapturedResponse): Promise<HttpAnswer | undefined> {
     return finishClaim(this.gate, this.parts.idempotency, exchange, response);
@@ -146,7 +154,20 @@ export class RouteGate<Req> {
   }
 
   /** The request's checks of `policies`; an anonymous request skips the shared ones. */
-  private checks(policies: readonly RoutePolicy[], facts: RequestFacts, anonymous: boolean): Check[] {
+  private checks(
+    policies: readonly RoutePolicy[],
+    exchange: Exchange,
+    request: Omit<AdmitRequest, 'headers'>,
+  ): Check[] {
+    if (policies.length === 0) return [];
+    const facts: RequestFacts = {
+      ip: exchange.ip,
+      principal: exchange.principal,
+      route: exchange.route,
+      params: request.params,
+      body: request.body,
+    };
+    const anonymous = this.gate.identifies && exchange.principal === undefined;
     const checks: Check[] = [];
     for (const { policy, shared } of policies) {
       if (anonymous && shared) continue;

@@ -114,6 +114,34 @@ function protect(
   };
   if (routeGate.protects) route.preHandler = [...hooks(route.preHandler), admit];
 
+  if (routeGate.countsRequests) {
+    // A 4xx sent before the admission (validation, an earlier hook) pays the request policies.
+    const charge: onSendHookHandler = (request, reply, payload, next) => {
+      const status = reply.statusCode;
+      if (request.tollgate !== null || status < 400 || status >= 500 || status === 429) {
+        return next(null, payload);
+      }
+      const exchange = exchangeOf(request);
+      Promise.resolve(gate.principal(request))
+        .then((principal) => {
+          exchange.principal = principal;
+          return routeGate.refused(exchange, {
+            body: request.body,
+            params: request.params as Record<string, string | undefined>,
+          });
+        })
+        .then((limited) => {
+          if (limited === undefined) {
+            reply.headers(gate.headers(exchange));
+            return next(null, payload);
+          }
+          replace(reply, limited);
+          next(null, asBuffer(limited.body));
+        }, next);
+    };
+    route.onSend = [...hooks(route.onSend), charge];
+  }
+
   if (routeGate.idempotent) {
     const capture: onSendHookHandler = (request, reply, payload, next) => {
       const exchange = request.tollgate;
@@ -135,15 +163,20 @@ function protect(
       routeGate.finish(exchange, { ...response, body: body.bytes() }).then((instead) => {
         if (instead === undefined) return next(null, payload);
         // This request lost its claim: the client gets the key's answer, not this one.
-        for (const name of Object.keys(reply.getHeaders())) {
-          if (name !== 'x-request-id') reply.removeHeader(name);
-        }
-        reply.code(instead.status).headers(instead.headers);
+        replace(reply, instead);
         next(null, asBuffer(instead.body));
       }, next);
     };
     route.onSend = [...hooks(route.onSend), capture];
   }
+}
+
+/** Sends `answer` instead of the response being sent (only its request id stays). */
+function replace(reply: FastifyReply, answer: HttpAnswer): void {
+  for (const name of Object.keys(reply.getHeaders())) {
+    if (name !== 'x-request-id') reply.removeHeader(name);
+  }
+  reply.code(answer.status).headers(answer.headers);
 }
 
 function send(reply: FastifyReply, answer: HttpAnswer): void {
