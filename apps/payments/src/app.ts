@@ -79,10 +79,13 @@ export async function buildApp(
       reply.elapsedTime / 1000,
     );
     if (status === 429) metrics.rateLimited.inc({ route });
-    if (reply.getHeader('idempotent-replayed') === 'true') metrics.replays.inc({ route });
+    const replayed = reply.getHeader('idempotent-replayed') === 'true';
+    if (replayed) metrics.replays.inc({ route });
     if (status === 409 && request.method === 'POST') metrics.conflicts.inc({ route });
     if (route === '/api/v1/payments' && request.method === 'POST') {
-      metrics.payments.inc({ outcome: request.outcome ?? (status >= 500 ? 'failed' : 'rejected') });
+      // A replay answered by tollgate's admission never reaches the handler that sets `outcome`.
+      const outcome = request.outcome ?? (replayed ? 'replayed' : status >= 500 ? 'failed' : 'rejected');
+      metrics.payments.inc({ outcome });
     }
     done();
   });

@@ -356,6 +356,23 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     }
   });
 
+  it('counts a replay as replayed in payment_requests_total, not as rejected', async () => {
+    const outcomes = async () => {
+      const text = await (await fetch(`${service.url}/metrics`)).text();
+      const value = (outcome: string) =>
+        Number(
+          new RegExp(`^payment_requests_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0,
+        );
+      return { succeeded: value('succeeded'), replayed: value('replayed'), rejected: value('rejected') };
+    };
+    const key = newKey();
+    expect((await pay(service.url, { key, apiKey: 'key-erin' })).status).toBe(201);
+    const before = await outcomes();
+    const replay = await pay(service.url, { key, apiKey: 'key-erin' });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await outcomes()).toEqual({ ...before, replayed: before.replayed + 1 });
+  });
+
   it('serves health, metrics, retry config, OpenAPI and the docs page; request ids; 404 problems', async () => {
     const health = await json(await fetch(`${service.url}/health`));
     expect(health.status).toBe('healthy');
