@@ -11,6 +11,9 @@ import type { Gate } from './gate.ts';
 import type { IdempotencySettings } from './options.ts';
 import type { HttpAnswer } from './problem.ts';
 
+/** How soon a request that found its key in flight is asked to retry (`Retry-After`). */
+const IN_FLIGHT_RETRY_SECONDS = 1;
+
 /** The answer for a key that will not run: a replay, a mismatch, or another claimant in flight. */
 export function keyAnswer<Req>(
   gate: Gate<Req>,
@@ -31,7 +34,9 @@ export function keyAnswer<Req>(
     case 'mismatch':
       return mismatchAnswer(settings.mismatchStatus, headers);
     case 'in-flight':
-      return inFlightAnswer(begun.retryAfterSeconds, headers);
+      // The lease's end is when a crashed claimant frees the key; a running one is renewed and
+      // usually done far sooner, so the client is asked back in a second, not at the lease's end.
+      return inFlightAnswer(Math.min(begun.retryAfterSeconds, IN_FLIGHT_RETRY_SECONDS), headers);
   }
 }
 

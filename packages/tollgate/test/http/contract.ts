@@ -148,9 +148,9 @@ export function describeHttpContract(name: string, open: (effects: Effects) => P
       await until(() => effects.waiting === 1);
       const busy = await send({ url: '/slow', headers, json: { amount: 1 } });
       expect(busy.status).toBe(409);
+      // The lease is 5 s, and renewed; the first request is usually done long before.
       const retryAfter = Number(busy.headers['retry-after']);
-      expect(retryAfter).toBeGreaterThanOrEqual(1);
-      expect(retryAfter).toBeLessThanOrEqual(5);
+      expect(retryAfter).toBe(1);
       expect(problemOf(busy)).toMatchObject({
         type: problemType('idempotency-key-in-use'),
         status: 409,
