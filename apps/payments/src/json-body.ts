@@ -47,7 +47,10 @@ export function refuseContentEncoding(
   done: HookHandlerDoneFunction,
 ): void {
   const encoding = request.headers['content-encoding'];
-  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return done();
+  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') {
+    done();
+    return;
+  }
   done(
     new ProblemError(
       fieldProblem(415, 'headers', 'content-encoding', 'only identity (no Content-Encoding) is accepted'),

@@ -65,7 +65,10 @@ describe('toMinorUnits', () => {
     expect(toMinorUnits(`0.${zeros}1`, 'USD')).toMatchObject({ ok: false, reason: /decimal places/ });
     expect(toMinorUnits(`1${zeros}`, 'USD')).toMatchObject({ ok: false, reason: /at most/ });
     expect(toMinorUnits(`1${zeros}e-${zeros.length}`, 'USD')).toEqual({ ok: true, minor: 100n, exponent: 2 });
-    expect(toMinorUnits(`1e-${'9'.repeat(1000)}`, 'USD')).toMatchObject({ ok: false, reason: /decimal places/ });
+    expect(toMinorUnits(`1e-${'9'.repeat(1000)}`, 'USD')).toMatchObject({
+      ok: false,
+      reason: /decimal places/,
+    });
     expect(toMinorUnits(`${zeros}`, 'USD')).toMatchObject({ ok: false, reason: /greater than 0/ });
   });
 });

@@ -224,7 +224,9 @@ describe.each([
       for (let i = 0; i < 5; i++) {
         const refused = await send(i % 2 === 0 ? { 'idempotency-key': 'short' } : {});
         expect(refused.status).toBe(400);
-        expect(refused.headers['ratelimit']).toBe(`"per-user";r=${9 - i};t=${refused.headers['x-ratelimit-reset']}`);
+        expect(refused.headers['ratelimit']).toBe(
+          `"per-user";r=${9 - i};t=${refused.headers['x-ratelimit-reset']}`,
+        );
       }
       const paid = await send({ 'idempotency-key': key() }); // `pay` (an operation policy) still whole
       expect([paid.status, paid.headers['x-ratelimit-remaining']]).toEqual([201, '0']);

@@ -49,7 +49,11 @@ describe.each(['fastify', 'express'] as const)('leases on %s', (framework) => {
     try {
       const send = overHttp(app.url);
       const headers = { 'x-account': 'acct_hung', 'idempotency-key': randomBytes(16).toString('hex') };
-      const hung = send({ url: '/charge', headers: { ...headers, 'x-wait-ms': '1500' }, json: { amount: 1 } });
+      const hung = send({
+        url: '/charge',
+        headers: { ...headers, 'x-wait-ms': '1500' },
+        json: { amount: 1 },
+      });
       await sleep(250); // past the lease, within maxHoldMs: renewed
       expect((await send({ url: '/charge', headers, json: { amount: 1 } })).status).toBe(409);
       await sleep(600); // past maxHoldMs and the last renewal's lease
