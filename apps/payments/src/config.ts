@@ -54,6 +54,12 @@ const settings = {
   PROCESSOR_DECLINE_RATE: { default: 0, read: rate },
   SHUTDOWN_TIMEOUT_MS: { default: 10_000, read: integer(0, 600_000) },
   /**
+   * The longest a client may take to send one whole request (headers and body); then 408 and
+   * the connection is closed, so a slow sender cannot hold a connection open.
+   * @default 30000
+   */
+  REQUEST_TIMEOUT_MS: { default: 30_000, read: integer(100, 600_000) },
+  /**
    * How often expired idempotency records are swept (every process may sweep: sweepers skip
    * each other's rows).
    * @default 60000

@@ -1,0 +1,126 @@
+/**
+ * What the service does with connections, over raw sockets: a request that arrives too slowly
+ * is answered 408 and its connection closed; what Node's HTTP parser refuses (an unknown
+ * method, a header section too large, conflicting framing) is a problem+json like every other
+ * refusal; and a draining process tells keep-alive clients to go, so it stops as soon as its
+ * requests are done, not at the shutdown timeout.
+ */
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  newKey,
+  paymentBody,
+  type RunningService,
+  scratchDir,
+  spawnService,
+  startService,
+} from './service.ts';
+
+/** Writes `chunks` (the rest after `gapMs`), and resolves with all the server sent until it closed. */
+function rawExchange(url: string, first: string, rest?: { gapMs: number; text: string }): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk) => received.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(received).toString('utf8')));
+    socket.write(first);
+    if (rest) setTimeout(() => socket.writable && socket.write(rest.text), rest.gapMs).unref();
+  });
+}
+
+function parse(raw: string) {
+  const [head = '', body = ''] = raw.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(
+    lines.map((line) => [
+      line.slice(0, line.indexOf(':')).toLowerCase(),
+      line.slice(line.indexOf(':') + 1).trim(),
+    ]),
+  );
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    body: body === '' ? undefined : JSON.parse(body),
+  };
+}
+
+describe('connections', () => {
+  let service: RunningService;
+  let dir: ReturnType<typeof scratchDir>;
+  beforeAll(async () => {
+    dir = scratchDir();
+    service = await startService({ DATA_DIR: dir.path, API_KEY: 'key-conn', REQUEST_TIMEOUT_MS: '500' });
+  });
+  afterAll(async () => {
+    await service.close();
+    dir.dispose();
+  });
+
+  it('answers a request whose body stops arriving 408 problem+json, and closes the connection', async () => {
+    const started = performance.now();
+    const raw = await rawExchange(
+      service.url,
+      'POST /api/v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-conn\r\n' +
+        `Idempotency-Key: ${newKey()}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"amount":`,
+    );
+    const answer = parse(raw);
+    expect(answer.status).toBe(408);
+    expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(answer.body).toMatchObject({ type: 'https://tollgate.dev/problems/request-timeout', status: 408 });
+    expect(performance.now() - started).toBeLessThan(4_000); // the 500 ms limit, checked every second
+  });
+
+  it('answers what the HTTP parser refuses as problem+json', async () => {
+    for (const [request, status] of [
+      ['FOO /health HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 400],
+      ['GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+      [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ] as const) {
+      const answer = parse(await rawExchange(service.url, request));
+      expect(answer.status, request.slice(0, 40)).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(answer.body).toMatchObject({ status, detail: expect.any(String) });
+    }
+  });
+});
+
+describe('a draining process', () => {
+  it('closes keep-alive connections as their requests finish, and exits without waiting out the timeout', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = scratchDir();
+    const running = await spawnService({
+      DATA_DIR: dir.path,
+      API_KEY: 'key-drain',
+      PROCESSOR_LATENCY_MS: '1500',
+      SHUTDOWN_TIMEOUT_MS: '20000',
+    });
+    try {
+      const { port } = new URL(running.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      const received: Buffer[] = [];
+      socket.on('data', (chunk) => received.push(chunk));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      const body = JSON.stringify(paymentBody);
+      socket.write(
+        'POST /api/v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-drain\r\n' +
+          `Idempotency-Key: ${newKey()}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the payment is at the processor
+      const stopping = performance.now();
+      running.child.kill('SIGTERM');
+      await closed;
+      const answer = parse(Buffer.concat(received).toString('utf8'));
+      expect(answer.status).toBe(201);
+      expect(answer.headers.connection).toBe('close');
+      expect(await running.exited).toBe(0);
+      expect(performance.now() - stopping).toBeLessThan(15_000); // not the 20 s shutdown timeout
+    } finally {
+      running.child.kill('SIGKILL');
+      dir.dispose();
+    }
+  });
+});
