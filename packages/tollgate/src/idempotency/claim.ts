@@ -24,6 +24,9 @@ export interface ClaimSettings {
  * Every method is refused with `stale-fence` once another claimant has taken the key over, and
  * then changes nothing.
  */
+/** How often a release the store could not take is tried again. */
+const RELEASE_RETRY_MS = 1_000;
+
 /** What every binding of one claim shares: its renewal timer and whether it was lost. */
 interface Lease {
   renewal: NodeJS.Timeout | undefined;
@@ -130,13 +133,35 @@ export class Claim {
 
   /**
    * Gives the key back without a response (e.g. validation failed before any work), keeping
-   * the last checkpoint.
+   * the last checkpoint. When the store cannot be reached, the error is thrown and the release
+   * is tried again in the background (every second, outside any transaction) until it is done
+   * or the lease has lapsed anyway: a retry told to come back soon is not refused as in flight
+   * for the rest of the lease once the store is back.
    */
   async release(): Promise<FenceResult> {
     this.stopKeepAlive();
-    const result = await this.store.release(this.scope, this.fence);
+    let result: FenceResult;
+    try {
+      result = await this.store.release(this.scope, this.fence);
+    } catch (error) {
+      this.releaseLater(performance.now() + this.settings.leaseMs);
+      throw error;
+    }
     if (!result.ok) this.lose();
     return result;
+  }
+
+  private releaseLater(until: number): void {
+    const attempt = () => {
+      if (this.lease.lost || performance.now() >= until) return;
+      this.home.release(this.scope, this.fence).then(
+        (result) => {
+          if (!result.ok) this.lose();
+        },
+        () => setTimeout(attempt, RELEASE_RETRY_MS).unref(),
+      );
+    };
+    setTimeout(attempt, RELEASE_RETRY_MS).unref();
   }
 
   private lose(): void {

@@ -33,6 +33,30 @@ describe('the engine over the memory store', () => {
     });
   });
 
+  it('keeps trying a release the store could not take, so the key comes free once the store is back', async () => {
+    const memory = new MemoryIdempotencyStore();
+    let down = false;
+    const store = new Proxy(memory, {
+      get(target, name, receiver) {
+        if (name === 'release' && down) return () => Promise.reject(new Error('the store is down'));
+        const value = Reflect.get(target, name, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const engine = new IdempotencyEngine({ store, leaseMs: 30_000 });
+    const req = request();
+    const { claim } = claimOf(await engine.begin(req));
+    await claim.checkpoint('charged', { id: 'ch_1' });
+    down = true;
+    await expect(claim.complete({ status: 503 })).rejects.toThrow('the store is down');
+    expect(await engine.begin(req)).toMatchObject({ status: 'in-flight' });
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // a retry meanwhile fails too
+    down = false;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const again = claimOf(await engine.begin(req)); // free long before the 30 s lease
+    expect(again.checkpoint).toEqual({ name: 'charged', data: { id: 'ch_1' } });
+  });
+
   it('follows a custom outcome policy', async () => {
     const engine = new IdempotencyEngine({
       store: new MemoryIdempotencyStore(),
