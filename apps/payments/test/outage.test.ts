@@ -117,3 +117,48 @@ describe('an unreachable database', () => {
     expect((await get(`/api/v1/payments/${transactionId}`)).status).toBe(200);
   });
 });
+
+describe('the database lost while a payment is at the processor', () => {
+  it('frees the key as soon as the database is back: the retry the 503 asked for is answered 201, not 409', {
+    timeout: 60_000,
+  }, async () => {
+    const direct = new URL(await freshDatabase());
+    const proxy = await CuttableProxy.start({ host: direct.hostname, port: Number(direct.port) });
+    const url = new URL(direct);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const service = await startService({
+      DATABASE_URL: url.toString(),
+      API_KEYS: 'key-alice:alice',
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+      DATABASE_STATEMENT_TIMEOUT_MS: '1000',
+      PROCESSOR_LATENCY_MS: '1000',
+    });
+    try {
+      const key = newKey();
+      const first = pay(service.url, { key });
+      await sleep(400); // phase 1 committed; the processor is working
+      await proxy.down();
+      const failed = await first;
+      expect(failed.status, failed.text).toBe(503);
+      await proxy.up();
+      await sleep(Number(failed.headers.get('retry-after')) * 1000 + 1_500);
+      const retry = await pay(service.url, { key });
+      expect(retry.status, retry.text).toBe(201); // the lease (30 s) is far from over
+      const { transaction_id } = JSON.parse(retry.text);
+      const charges = await new pg.Client({ connectionString: direct.toString() });
+      await charges.connect();
+      try {
+        const { rows } = await charges.query(
+          'SELECT count(*)::int AS n FROM processor_charges WHERE downstream_key = $1',
+          [`payments:${transaction_id}`],
+        );
+        expect(rows[0].n).toBe(1);
+      } finally {
+        await charges.end();
+      }
+    } finally {
+      await service.close();
+      await proxy.down();
+    }
+  });
+});
