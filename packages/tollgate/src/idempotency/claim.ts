@@ -19,11 +19,6 @@ export interface ClaimSettings {
   readonly outcome: OutcomePolicy;
 }
 
-/**
- * The right to run a request's effect, held under a lease and identified by a fencing token.
- * Every method is refused with `stale-fence` once another claimant has taken the key over, and
- * then changes nothing.
- */
 /** How often a release the store could not take is tried again. */
 const RELEASE_RETRY_MS = 1_000;
 
@@ -33,6 +28,11 @@ interface Lease {
   lost: boolean;
 }
 
+/**
+ * The right to run a request's effect, held under a lease and identified by a fencing token.
+ * Every method is refused with `stale-fence` once another claimant has taken the key over, and
+ * then changes nothing.
+ */
 export class Claim {
   private readonly lease: Lease;
 
