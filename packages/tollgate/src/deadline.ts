@@ -55,7 +55,17 @@ export class Deadline {
     return this.guard(work).catch(() => null);
   }
 
+  /**
+   * The timer fired: the expiry pass waits for the rest of this turn of the event loop, so a
+   * reply that arrived while the loop was busy (it is read in the poll phase, after timers) is
+   * taken rather than refused as late. Without it, a loop blocked past the deadline turns
+   * every call answered meanwhile into a timeout (and a fail-open admission) under load.
+   */
   private readonly expire = (): void => {
+    setImmediate(this.sweep);
+  };
+
+  private readonly sweep = (): void => {
     this.timer = undefined;
     const now = performance.now();
     while (this.head < this.queue.length) {
