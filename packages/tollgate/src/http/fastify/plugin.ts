@@ -93,24 +93,27 @@ function protect(
       request.log,
     ));
 
+  /** What `step` answers once the request's principal is in its exchange. */
+  const identified = <T>(request: FastifyRequest, step: () => Promise<T>): Promise<T> => {
+    const exchange = exchangeOf(request);
+    return Promise.resolve(gate.principal(request)).then((principal) => {
+      exchange.principal = principal;
+      return step();
+    });
+  };
+  const params = (request: FastifyRequest) => request.params as Record<string, string | undefined>;
+
   const admit: preHandlerHookHandler = (request, reply, next) => {
     const exchange = exchangeOf(request);
-    Promise.resolve(gate.principal(request))
-      .then((principal) => {
-        exchange.principal = principal;
-        return routeGate.admit(exchange, {
-          headers: request.headers,
-          body: request.body,
-          params: request.params as Record<string, string | undefined>,
-        });
-      })
-      .then((answer) => {
-        if (answer) send(reply, answer);
-        else {
-          reply.headers(gate.headers(exchange));
-          next();
-        }
-      }, next);
+    identified(request, () =>
+      routeGate.admit(exchange, { headers: request.headers, body: request.body, params: params(request) }),
+    ).then((answer) => {
+      if (answer) send(reply, answer);
+      else {
+        reply.headers(gate.headers(exchange));
+        next();
+      }
+    }, next);
   };
   if (routeGate.protects) route.preHandler = [...hooks(route.preHandler), admit];
 
@@ -122,22 +125,16 @@ function protect(
         return next(null, payload);
       }
       const exchange = exchangeOf(request);
-      Promise.resolve(gate.principal(request))
-        .then((principal) => {
-          exchange.principal = principal;
-          return routeGate.refused(exchange, {
-            body: request.body,
-            params: request.params as Record<string, string | undefined>,
-          });
-        })
-        .then((limited) => {
-          if (limited === undefined) {
-            reply.headers(gate.headers(exchange));
-            return next(null, payload);
-          }
-          replace(reply, limited);
-          next(null, asBuffer(limited.body));
-        }, next);
+      identified(request, () =>
+        routeGate.refused(exchange, { body: request.body, params: params(request) }),
+      ).then((limited) => {
+        if (limited === undefined) {
+          reply.headers(gate.headers(exchange));
+          return next(null, payload);
+        }
+        replace(reply, limited);
+        next(null, asBuffer(limited.body));
+      }, next);
     };
     route.onSend = [...hooks(route.onSend), charge];
   }
