@@ -3,11 +3,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { tollgate } from 'tollgate/fastify';
+import { connectionOptions, tollgate } from 'tollgate/fastify';
 import { refuseContentEncoding } from './json-body.ts';
 import { servicePolicies } from './limits.ts';
 import { REDACTED_PATHS, serializeRequest } from './log.ts';
-import { clientErrorHandler, errorHandler } from './problem.ts';
+import { errorHandler } from './problem.ts';
 import { requestSurface } from './request-surface.ts';
 import { auditLogsRoute } from './routes/audit-logs.ts';
 import { createPaymentRoute } from './routes/create-payment.ts';
@@ -54,16 +54,8 @@ export async function buildApp(
       ...(options.logStream && { stream: options.logStream }),
     },
     bodyLimit: BODY_LIMIT,
-    // A request must arrive whole within REQUEST_TIMEOUT_MS, checked every second (not Node's
-    // 30 s). Node only enforces it when the server is created with it, and Fastify sets it
-    // again afterwards, so it is given both ways.
-    requestTimeout: config.REQUEST_TIMEOUT_MS,
-    http: {
-      connectionsCheckingInterval: 1000,
-      requestTimeout: config.REQUEST_TIMEOUT_MS,
-      headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS),
-    },
-    clientErrorHandler,
+    // A request must arrive whole within REQUEST_TIMEOUT_MS; parser refusals are problems too.
+    ...connectionOptions({ requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();

@@ -1,14 +1,5 @@
-import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  defineProblems,
-  type Problem,
-  type ProblemKind,
-  problem,
-  problemAnswer,
-  schemaProblem,
-  sendProblem,
-} from 'tollgate/fastify';
+import { defineProblems, type Problem, type ProblemKind, schemaProblem, sendProblem } from 'tollgate/fastify';
 import { isDatabaseUnavailable } from './database/unavailable.ts';
 
 /** Every kind of problem the service answers besides tollgate's own (`problems`), declared once. */
@@ -16,9 +7,7 @@ export const serviceProblems = defineProblems({
   'invalid-request': { status: 400, title: 'Invalid Request' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   'not-found': { status: 404, title: 'Not Found' },
-  'request-timeout': { status: 408, title: 'Request Timeout' },
   'payload-too-large': { status: 413, title: 'Payload Too Large' },
-  'header-too-large': { status: 431, title: 'Request Header Fields Too Large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Media Type' },
   'invalid-payment': { status: 422, title: 'Invalid Payment' },
   'simulation-in-progress': { status: 429, title: 'Simulation In Progress' },
@@ -111,34 +100,4 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): F
     ...serviceProblems['not-found'],
     detail: `There is no ${request.method} ${request.url.split('?')[0]}.`,
   });
-}
-
-/**
- * What Node's HTTP parser refuses before Fastify sees a request (a malformed request line or
- * header, an unknown method, a header section over the size limit, a request too slow to
- * arrive), answered as a problem like every other refusal, and the connection closed.
- */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  if (!socket.writable) return void socket.destroy(error);
-  const { status, detail } =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? { status: 408, detail: 'The request did not arrive in time; send it again, whole.' }
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? { status: 431, detail: 'The request line and headers are too large.' }
-        : {
-            status: 400,
-            detail: 'The request is not valid HTTP/1.1 (its request line, a header or its framing).',
-          };
-  const kind =
-    status === 408
-      ? serviceProblems['request-timeout']
-      : status === 431
-        ? serviceProblems['header-too-large']
-        : serviceProblems['invalid-request'];
-  const answer = problemAnswer(problem(kind, detail));
-  socket.end(
-    `HTTP/1.1 ${status} ${kind.title}\r\nContent-Type: ${answer.headers['content-type']}\r\n` +
-      `Content-Length: ${Buffer.byteLength(answer.body)}\r\nConnection: close\r\n\r\n${answer.body}`,
-  );
 }

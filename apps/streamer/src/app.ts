@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { tollgate } from 'tollgate/fastify';
+import { connectionOptions, tollgate } from 'tollgate/fastify';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { operationRoutes } from './routes/health.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
@@ -33,7 +33,11 @@ const redacted = [
  * The streamer service on Fastify: tollgate in front of every route of `policies.yaml` (seed
  * 000's two tables), RFC 9457 problems for every error, strict JSON, metrics and health.
  */
-export async function buildApp(services: Services): Promise<FastifyInstance> {
+export async function buildApp(
+  services: Services,
+  /** Set `draining` on SIGTERM: responses then tell keep-alive clients to go. */
+  lifecycle: { draining: boolean } = { draining: false },
+): Promise<FastifyInstance> {
   const { config, metrics } = services;
   const app = Fastify({
     logger: {
@@ -49,6 +53,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       },
     },
     bodyLimit: BODY_LIMIT,
+    // A request must arrive whole within REQUEST_TIMEOUT_MS; parser refusals are problems too.
+    ...connectionOptions({ requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
@@ -86,6 +92,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (lifecycle.draining) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.duration.observe(

@@ -21,6 +21,10 @@ const settings = {
   STREAMER_CONFIG: { default: undefined, read: text },
   LOG_LEVEL: { default: 'info', read: logLevel },
   IDEMPOTENCY_LEASE_MS: { default: 30_000, read: integer(100, 3_600_000) },
+  /** The longest a client may take to send a whole request; then 408 and the connection closes. */
+  REQUEST_TIMEOUT_MS: { default: 30_000, read: integer(100, 600_000) },
+  /** On SIGTERM, how long requests in flight may take before the process stops anyway. */
+  SHUTDOWN_TIMEOUT_MS: { default: 10_000, read: integer(0, 600_000) },
 } as const;
 
 type Settings = typeof settings;

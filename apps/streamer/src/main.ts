@@ -10,7 +10,8 @@ import { openServices } from './services.ts';
 
 const config = loadConfig();
 const services = await openServices(config);
-const app = await buildApp(services);
+const lifecycle = { draining: false };
+const app = await buildApp(services, lifecycle);
 for (const [used, variable, key, who] of [
   [services.users.development, 'API_KEYS', DEVELOPMENT_API_KEY, 'user "default"'],
   [services.workers.development, 'WORKER_KEYS', DEVELOPMENT_WORKER_KEY, 'worker "default"'],
@@ -43,9 +44,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     if (stopping) return;
     stopping = true;
+    lifecycle.draining = true;
     app.log.info({ signal }, 'draining');
-    app
-      .close()
+    // Requests in flight get SHUTDOWN_TIMEOUT_MS; a client that never finishes its request
+    // must not hold the process (its claim's lease frees the key for a retry elsewhere).
+    const timeout = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        app.log.warn({ signal }, 'drain timed out');
+        resolve();
+      }, config.SHUTDOWN_TIMEOUT_MS).unref(),
+    );
+    Promise.race([app.close(), timeout])
       .then(() => services.close())
       .then(
         () => process.exit(0),

@@ -4,5 +4,6 @@
  */
 
 export * from './http/exports.ts';
+export { type ConnectionOptions, connectionOptions } from './http/fastify/connections.ts';
 export { type FastifyTollgateOptions, tollgate, tollgate as default } from './http/fastify/plugin.ts';
 export { schemaProblem, sendProblem } from './http/fastify/problem-reply.ts';

@@ -51,6 +51,12 @@ export const problems = defineProblems({
   'idempotency-unavailable': { status: 503, title: 'Idempotency Store Unavailable' },
   /** The body cannot be fingerprinted (too deep, a number out of range, not JSON). */
   'invalid-body': { status: 400, title: 'Invalid Request Body' },
+  /** Node's HTTP parser refused the request (see `connectionOptions` in `tollgate/fastify`). */
+  'bad-request': { status: 400, title: 'Bad Request' },
+  /** The request did not arrive whole in time. */
+  'request-timeout': { status: 408, title: 'Request Timeout' },
+  /** The request line and headers are over the size limit. */
+  'header-too-large': { status: 431, title: 'Request Header Fields Too Large' },
 });
 
 /** A problem document: the RFC 9457 members (`type` as its slug) plus extension members (snake_case). */
