@@ -46,7 +46,15 @@ const Event = Type.Object(
     streamer_id: Id,
     external_id: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$' }),
     type: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' }),
-    occurred_at: Type.String({ format: 'date-time', maxLength: 40 }),
+    // RFC 3339, within what PostgreSQL stores as sent: years 1000–9999, offsets up to ±14:59,
+    // at most microseconds, no leap second (year 0, +23:59 or a 7th fraction digit would be
+    // refused by the database or silently rounded).
+    occurred_at: Type.String({
+      format: 'date-time',
+      pattern:
+        '^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-5][0-9](\\.[0-9]{1,6})?([Zz]|[+-](0[0-9]|1[0-4]):[0-5][0-9])$',
+      maxLength: 40,
+    }),
     data: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50 })),
   },
   { additionalProperties: false },

@@ -326,6 +326,21 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
       () => w().events([{ ...event('str_x', 'e'), occurred_at: 'yesterday' }]),
       400,
     ],
+    [
+      'an event in year 0',
+      () => w().events([{ ...event('str_x', 'e'), occurred_at: '0000-01-01T00:00:00Z' }]),
+      400,
+    ],
+    [
+      'an event with a +23:59 offset',
+      () => w().events([{ ...event('str_x', 'e'), occurred_at: '2026-01-01T00:00:00+23:59' }]),
+      400,
+    ],
+    [
+      'an event timed to the nanosecond (would be rounded)',
+      () => w().events([{ ...event('str_x', 'e'), occurred_at: '2026-01-01T00:00:00.123456789Z' }]),
+      400,
+    ],
     ['an event type in capitals', () => w().events([{ ...event('str_x', 'e'), type: 'FOLLOW' }]), 400],
     ['event data as a list', () => w().events([{ ...event('str_x', 'e'), data: [1] }]), 400],
     ['event data with a NUL', () => w().events([{ ...event('str_x', 'e'), data: { a: 'x\u0000' } }]), 400],
