@@ -102,6 +102,24 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
     expect((await user(service.url, 'u1').streamer(streamer)).json.event_count).toBe(5);
   });
 
+  it('overlapping batches sent in opposite orders at once never deadlock (every one answers 200)', async () => {
+    const w = worker(service.url, 'w1');
+    const own = await newStreamer(service.url, 'u1'); // the other tests count their streamer's rows
+    for (let round = 0; round < 6; round++) {
+      const events = Array.from({ length: 300 }, (_, i) => event(own, `overlap-${round}-${i}`));
+      const clips = Array.from({ length: 300 }, (_, i) => clip(own, `clip_overlap_${round}_${i}`));
+      const answers = await Promise.all([
+        w.events(events),
+        w.events([...events].reverse()),
+        w.media(clips),
+        w.media([...clips].reverse()),
+      ]);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      expect(answers[0]!.json.accepted + answers[1]!.json.accepted).toBe(300);
+      expect(answers[2]!.json.accepted + answers[3]!.json.accepted).toBe(300);
+    }
+  });
+
   it('media: clip ids are stored once; a batch naming an unknown streamer is 422 and writes nothing', async () => {
     const w = worker(service.url, 'w2');
     const first = await w.media([
