@@ -196,6 +196,17 @@ describe.each(configurations)('money on %s', (_name, open) => {
     expect(await count('wallet_ledger', "user_id = $1 AND kind = 'credit'", ['u7'])).toBe(1);
     expect((await u7.readInvoice(invoice.invoice_id)).json).toMatchObject({ status: 'paid', stars: 70 });
     expect((await user(service.url, 'u8').readInvoice(invoice.invoice_id)).status).toBe(404);
+    // A second, real payment of the same invoice (another charge id) is not swallowed as a
+    // replay: it is refused as a mismatch, visibly, and credits nothing.
+    const second = await telegram(
+      service.url,
+      paymentUpdate(invoice.payload, 70, 400, 'XTR', 'charge-second'),
+    );
+    expect([second.status, second.json.type]).toEqual([
+      422,
+      'https://tollgate.dev/problems/idempotency-key-mismatch',
+    ]);
+    expect(await balanceOf('u7')).toBe(70);
   });
 
   it('Telegram: an unknown payload, or a currency or amount unlike the invoice, is 422 and credits nothing', async () => {

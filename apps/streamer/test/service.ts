@@ -148,8 +148,18 @@ export function worker(url: string, id = 'w1') {
   };
 }
 
-/** Telegram's `Update` with a successful payment, as the issue gives it. */
-export function paymentUpdate(payload: string, totalAmount: number, updateId = 1, currency = 'XTR') {
+/**
+ * Telegram's `Update` with a successful payment, as the issue gives it. One payment has one
+ * charge id, whatever update carries it (a redelivery repeats it); pass `chargeId` for another
+ * real payment of the same invoice.
+ */
+export function paymentUpdate(
+  payload: string,
+  totalAmount: number,
+  updateId = 1,
+  currency = 'XTR',
+  chargeId = `charge-${payload}`,
+) {
   return {
     update_id: updateId,
     message: {
@@ -161,7 +171,7 @@ export function paymentUpdate(payload: string, totalAmount: number, updateId = 1
         currency,
         total_amount: totalAmount,
         invoice_payload: payload,
-        telegram_payment_charge_id: `c${updateId}`,
+        telegram_payment_charge_id: chargeId,
         provider_payment_charge_id: '',
       },
     },
