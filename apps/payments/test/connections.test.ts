@@ -7,6 +7,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRawResponse as parse, rawExchange } from '../../../testkit/raw-http.ts';
 import {
   newKey,
   paymentBody,
@@ -15,36 +16,6 @@ import {
   spawnService,
   startService,
 } from './service.ts';
-
-/** Writes `chunks` (the rest after `gapMs`), and resolves with all the server sent until it closed. */
-function rawExchange(url: string, first: string, rest?: { gapMs: number; text: string }): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1');
-    const received: Buffer[] = [];
-    socket.on('data', (chunk) => received.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(received).toString('utf8')));
-    socket.write(first);
-    if (rest) setTimeout(() => socket.writable && socket.write(rest.text), rest.gapMs).unref();
-  });
-}
-
-function parse(raw: string) {
-  const [head = '', body = ''] = raw.split('\r\n\r\n');
-  const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers = Object.fromEntries(
-    lines.map((line) => [
-      line.slice(0, line.indexOf(':')).toLowerCase(),
-      line.slice(line.indexOf(':') + 1).trim(),
-    ]),
-  );
-  return {
-    status: Number(statusLine.split(' ')[1]),
-    headers,
-    body: body === '' ? undefined : JSON.parse(body),
-  };
-}
 
 describe('connections', () => {
   let service: RunningService;

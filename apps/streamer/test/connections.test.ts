@@ -5,22 +5,8 @@
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { parseRawResponse, rawExchange } from '../../../testkit/raw-http.ts';
 import { API_KEYS, scratchDir, spawnService } from './service.ts';
-
-/** Sends `text` on a new connection; resolves with everything received until the server closes it. */
-function exchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const received: Buffer[] = [];
-    socket.on('data', (chunk) => received.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(received).toString('utf8')));
-    socket.write(text);
-  });
-}
-
-const statusOf = (raw: string) => Number(raw.split(' ')[1]);
-const bodyOf = (raw: string) => JSON.parse(raw.split('\r\n\r\n')[1] ?? 'null');
 
 describe('streamer connections', () => {
   it('408s a stalled body, answers parser refusals as problems, and stops within the shutdown timeout', {
@@ -35,20 +21,23 @@ describe('streamer connections', () => {
     });
     try {
       const port = Number(new URL(running.url).port);
-      const stalled = await exchange(
-        port,
+      const stalled = await rawExchange(
+        running.url,
         'POST /api/votes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-u1\r\n' +
           'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"streamer_id":',
       );
-      expect(statusOf(stalled)).toBe(408);
       expect(stalled).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
-      expect(bodyOf(stalled)).toMatchObject({ type: 'https://tollgate.dev/problems/request-timeout' });
+      const timedOut = parseRawResponse(stalled);
+      expect(timedOut.status).toBe(408);
+      expect(timedOut.body).toMatchObject({ type: 'https://tollgate.dev/problems/request-timeout' });
 
-      const malformed = await exchange(
-        port,
-        'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+      const malformed = parseRawResponse(
+        await rawExchange(
+          running.url,
+          'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+        ),
       );
-      expect([statusOf(malformed), bodyOf(malformed).status]).toEqual([400, 400]);
+      expect([malformed.status, malformed.body.status]).toEqual([400, 400]);
 
       // A client that opens a request and never finishes it, then SIGTERM: the process ends anyway.
       const holder = connect(port, '127.0.0.1');
