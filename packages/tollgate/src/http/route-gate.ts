@@ -60,8 +60,9 @@ export class RouteGate<Req> {
   /** Everything, once the principal is in `exchange`: the key, then one admission. */
   async admit(exchange: Exchange, request: AdmitRequest): Promise<HttpAnswer | undefined> {
     const settings = this.parts.idempotency;
-    const requestChecks = this.checks(this.parts.requestPolicies, exchange, request);
-    const operationChecks = this.checks(this.parts.operationPolicies, exchange, request);
+    const facts = factsOf(exchange, request);
+    const requestChecks = this.checks(this.parts.requestPolicies, facts);
+    const operationChecks = this.checks(this.parts.operationPolicies, facts);
     if (settings === undefined) return this.decide(exchange, { requestChecks, operationChecks });
 
     const keyed = requestKey(exchange, settings, request);
@@ -139,7 +140,7 @@ export class RouteGate<Req> {
    * `undefined` to send the refusal (with the rate-limit headers).
    */
   refused(exchange: Exchange, request: Omit<AdmitRequest, 'headers'>): Promise<HttpAnswer | undefined> {
-    const requestChecks = this.checks(this.parts.requestPolicies, exchange, request);
+    const requestChecks = this.checks(this.parts.requestPolicies, factsOf(exchange, request));
     return this.decide(exchange, { requestChecks, operationChecks: [] });
   }
 
@@ -154,20 +155,9 @@ export class RouteGate<Req> {
   }
 
   /** The request's checks of `policies`; an anonymous request skips the shared ones. */
-  private checks(
-    policies: readonly RoutePolicy[],
-    exchange: Exchange,
-    request: Omit<AdmitRequest, 'headers'>,
-  ): Check[] {
+  private checks(policies: readonly RoutePolicy[], facts: RequestFacts): Check[] {
     if (policies.length === 0) return [];
-    const facts: RequestFacts = {
-      ip: exchange.ip,
-      principal: exchange.principal,
-      route: exchange.route,
-      params: request.params,
-      body: request.body,
-    };
-    const anonymous = this.gate.identifies && exchange.principal === undefined;
+    const anonymous = this.gate.identifies && facts.principal === undefined;
     const checks: Check[] = [];
     for (const { policy, shared } of policies) {
       if (anonymous && shared) continue;
@@ -305,6 +295,17 @@ export class RouteGate<Req> {
 }
 
 const unknownKey = { status: 'unknown' } as const;
+
+/** What the request's rate-limit subjects are built from. */
+function factsOf(exchange: Exchange, request: Omit<AdmitRequest, 'headers'>): RequestFacts {
+  return {
+    ip: exchange.ip,
+    principal: exchange.principal,
+    route: exchange.route,
+    params: request.params,
+    body: request.body,
+  };
+}
 
 function outcomeOf(result: RateLimitResult, policy: RateLimitResult['policies'][number]): string {
   if (result.reason === 'store-unavailable') return 'store-unavailable';
