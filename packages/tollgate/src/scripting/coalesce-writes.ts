@@ -8,7 +8,7 @@ const held = new WeakSet<Writable>();
  * Holds what `redis` writes until the end of this turn of the event loop (`setImmediate`), so
  * the commands of every request read in the same turn reach Redis in one `writev` instead of
  * one write each. On loopback or a fast network a write that wakes Redis costs more CPU than
- * the command itself; under load, requests share it (replays on PostgreSQL + Redis: ~10%
+ * the command itself; under load, requests share it (replays on PostgreSQL + Redis: ~8%
  * more per second). Order is kept, so replies still match commands; an idle client loses
  * nothing but the rest of the turn. A Cluster client has one connection per node, written
  * by ioredis's routing: it is left as it is.
