@@ -13,6 +13,9 @@
  *   is not taken for the service's); the same with every connection replaying back to back once
  *   answered (a flood); and 200 opened at once each creating payments (worst first response =
  *   queueing behind PGlite).
+ * Beside each rate, the CPU each process used per operation (the service, PostgreSQL, Redis, the
+ * bare server, this driver with autocannon and the pg loop): all share the machine's cores, so a
+ * ratio reads as a budget — where an operation's time goes, and whose it is.
  * Both services log at `warn` (pino at `info` writes a line per request) with limits raised so
  * they never refuse. Targets (issue 10): PostgreSQL + Redis replays ≥ 0.5× bare Fastify and new
  * payments ≥ 0.5× the bare transaction; embedded replays ≥ 5,000 req/s, embedded new payments
@@ -34,7 +37,8 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { createDatabase, PrivatePostgres } from '../testkit/postgres.ts';
 import { PrivateRedis } from '../testkit/redis.ts';
-import { type Figures, medianFigures, printTable, ratio } from './measure.ts';
+import { cpuPerOperation, withChildren } from './cpu.ts';
+import { type Figures, median, medianFigures, printTable, ratio } from './measure.ts';
 
 const { values } = parseArgs({
   options: {
@@ -100,7 +104,7 @@ async function main() {
     const { port } = await new Promise<{ port: number }>((resolve) =>
       child.once('message', resolve as never),
     );
-    return `http://127.0.0.1:${port}`;
+    return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
   };
   try {
     const databaseUrl = await createDatabase(postgres.url, 'bench_payments');
@@ -117,10 +121,21 @@ async function main() {
     };
     const main = new URL('../apps/payments/src/main.ts', import.meta.url).pathname;
     const served = await spawn([], main, { ...serviceEnv, DATABASE_URL: databaseUrl, REDIS_URL: redis.url });
-    const embeddedUrl = await spawn([], main, { ...serviceEnv, DATA_DIR: dataDir });
-    const bare = await spawn(['--bare'], new URL(import.meta.url).pathname);
-    const server = await prepare(served);
-    const embedded = await prepare(embeddedUrl);
+    const embeddedService = await spawn([], main, { ...serviceEnv, DATA_DIR: dataDir });
+    const bareFastify = await spawn(['--bare'], new URL(import.meta.url).pathname);
+    const bare = bareFastify.url;
+    const server = await prepare(served.url);
+    const embedded = await prepare(embeddedService.url);
+    // Whose CPU each operation costs: everything runs on the same cores, so a ratio is a share
+    // of one budget (the embedded service's PGlite is a thread of its process).
+    const processes: Record<string, () => readonly number[]> = {
+      'service (postgres+redis)': () => [served.pid],
+      'service (embedded)': () => [embeddedService.pid],
+      'bare fastify': () => [bareFastify.pid],
+      postgresql: () => withChildren(postgres.pid),
+      redis: () => (redis.pid === undefined ? [] : [redis.pid]),
+      'bench driver (autocannon, pg loop)': () => [process.pid],
+    };
 
     // The bare transaction: the three writes of phase 1, on the same PostgreSQL.
     const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
@@ -151,7 +166,7 @@ async function main() {
       }
     };
 
-    const contenders: Record<string, () => Promise<Figures>> = {
+    const contenders: Record<string, () => Promise<Measured>> = {
       'postgres+redis: new payment': () => post(server.url, 'fresh', server),
       'pg: three-statement transaction': () => loop(bareTransaction),
       'embedded: new payment': () => post(embedded.url, 'fresh', embedded),
@@ -161,7 +176,7 @@ async function main() {
       'postgres+redis: GET payment': () => read(server),
       'embedded: GET payment': () => read(embedded),
     };
-    const samples: Record<string, Figures[]> = Object.fromEntries(
+    const samples: Record<string, Measured[]> = Object.fromEntries(
       Object.keys(contenders).map((name) => [name, []]),
     );
     for (const run of Object.values(contenders)) await run(); // warm-up
@@ -170,10 +185,10 @@ async function main() {
     const acceptCreateMs: number[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const [name, run] of Object.entries(contenders)) {
-        const figures = await run();
+        const figures = await cpuPerOperation(processes, run);
         samples[name]!.push(figures);
         console.log(
-          `round ${r + 1}: ${name.padEnd(34)} ${figures.opsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${figures.p50Ms} ms  p99 ${figures.p99Ms} ms`,
+          `round ${r + 1}: ${name.padEnd(34)} ${figures.opsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${figures.p50Ms} ms  p99 ${figures.p99Ms} ms  CPU µs/op: ${cpuText(figures.cpuMicros)}`,
         );
       }
       const worst = await acceptTest(embedded, acceptConnections);
@@ -187,6 +202,9 @@ async function main() {
     await pool.end();
     const m = Object.fromEntries(Object.entries(samples).map(([name, rows]) => [name, medianFigures(rows)]));
     printTable(`payments, ${connections} connections, medians of ${rounds} rounds (taken under load)`, m);
+    const cpu = Object.fromEntries(Object.entries(samples).map(([name, rows]) => [name, medianCpu(rows)]));
+    console.log('\nCPU per operation, µs (medians of the rounds), by process');
+    for (const [name, micros] of Object.entries(cpu)) console.log(`  ${name.padEnd(42)} ${cpuText(micros)}`);
     const f = (name: string) => m[name]!;
     const acceptWorst = Math.max(...acceptOnceMs);
     const figures = {
@@ -196,6 +214,7 @@ async function main() {
       connections,
       logLevel: 'warn',
       contenders: m,
+      cpuMicrosPerOperation: cpu,
       postgres: {
         replayRatio: ratio(f('postgres+redis: replay').opsPerSecond, f('fastify: bare POST').opsPerSecond),
         replayTarget: 0.5,
@@ -254,7 +273,26 @@ async function prepare(url: string): Promise<Target> {
   return { url, replayKey, paymentPath: `/api/v1/payments/${transaction_id}` };
 }
 
-function figuresOf(result: autocannon.Result, label: string): Figures {
+/** A round's figures, with how many operations it completed (to share CPU time out). */
+type Measured = Figures & { operations: number; cpuMicros?: Record<string, number> };
+
+/** Each process's median CPU per operation over `rows`. */
+function medianCpu(rows: readonly Measured[]): Record<string, number> {
+  const names = [...new Set(rows.flatMap((row) => Object.keys(row.cpuMicros ?? {})))];
+  return Object.fromEntries(
+    names.map((name) => [name, median(rows.map((row) => row.cpuMicros?.[name] ?? 0))]),
+  );
+}
+
+function cpuText(micros: Record<string, number> | undefined): string {
+  if (micros === undefined) return 'n/a (no /proc)';
+  const total = Object.values(micros).reduce((sum, value) => sum + value, 0);
+  return `${Object.entries(micros)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(' · ')} (all ${total})`;
+}
+
+function figuresOf(result: autocannon.Result, label: string): Measured {
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0)
     console.error(
       `  ${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
@@ -263,10 +301,11 @@ function figuresOf(result: autocannon.Result, label: string): Figures {
     opsPerSecond: result['2xx'] / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
+    operations: result['2xx'],
   };
 }
 
-async function post(url: string, keyed: 'fresh' | 'replay' | 'none', target: Target): Promise<Figures> {
+async function post(url: string, keyed: 'fresh' | 'replay' | 'none', target: Target): Promise<Measured> {
   const result = await autocannon({
     url: `${url}/api/v1/payments`,
     method: 'POST',
@@ -288,7 +327,7 @@ async function post(url: string, keyed: 'fresh' | 'replay' | 'none', target: Tar
   return figuresOf(result, `${url} ${keyed}`);
 }
 
-async function read(target: Target): Promise<Figures> {
+async function read(target: Target): Promise<Measured> {
   const result = await autocannon({
     url: `${target.url}${target.paymentPath}`,
     connections,
@@ -299,7 +338,7 @@ async function read(target: Target): Promise<Figures> {
 }
 
 /** `connections` callers running `op` back to back for the round's seconds, each call timed. */
-async function loop(op: () => Promise<void>): Promise<Figures> {
+async function loop(op: () => Promise<void>): Promise<Measured> {
   const latencies: number[] = [];
   const started = performance.now();
   const until = started + seconds * 1000;
@@ -316,7 +355,12 @@ async function loop(op: () => Promise<void>): Promise<Figures> {
   latencies.sort((a, b) => a - b);
   const at = (p: number) =>
     Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2));
-  return { opsPerSecond: latencies.length / elapsedSeconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return {
+    opsPerSecond: latencies.length / elapsedSeconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    operations: latencies.length,
+  };
 }
 
 /**

@@ -32,6 +32,11 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id while it runs, for CPU accounting. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   static async start(options: { port?: number; args?: string[] } = {}): Promise<PrivateRedis> {
     const port = options.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-'));
