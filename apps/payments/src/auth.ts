@@ -36,6 +36,13 @@ export class ApiKeys {
           if (at <= 0 || at === pair.length - 1) throw new Error('API_KEYS: expected key:principal pairs');
           return [pair.slice(0, at), pair.slice(at + 1)] as const;
         });
+      // One key for two principals would make the later one win silently: a caller holding it
+      // would act as (and read the payments of) whoever came last. Refused, without the key.
+      const seen = new Set<string>();
+      pairs.forEach(([key], index) => {
+        if (seen.has(key)) throw new Error(`API_KEYS: pair ${index + 1} repeats the key of an earlier pair`);
+        seen.add(key);
+      });
       return new ApiKeys(pairs);
     }
     if (config.API_KEY) return new ApiKeys([[config.API_KEY, 'default']]);

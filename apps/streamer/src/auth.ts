@@ -34,6 +34,12 @@ export class BearerKeys {
         if (at <= 0 || at === pair.length - 1) throw new Error(`${variable}: expected key:id pairs`);
         return [pair.slice(0, at), pair.slice(at + 1)] as const;
       });
+    // One key naming two ids would make the later one win silently. Refused, without the key.
+    const seen = new Set<string>();
+    pairs.forEach(([key], index) => {
+      if (seen.has(key)) throw new Error(`${variable}: pair ${index + 1} repeats the key of an earlier pair`);
+      seen.add(key);
+    });
     return new BearerKeys(pairs);
   }
 

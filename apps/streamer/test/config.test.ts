@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PolicyFileError } from 'tollgate/policies';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BearerKeys } from '../src/auth.ts';
 import { loadConfig } from '../src/config.ts';
 import { newKey, newStreamer, type RunningService, scratchDir, startService, user } from './service.ts';
 
@@ -32,6 +33,16 @@ describe('configuration', () => {
     writeFileSync(file, '{"limits": {"withdrawPerHour": "many"}}');
     expect(() => loadConfig({ STREAMER_CONFIG: file })).toThrow(/limits\.withdrawPerHour/);
     expect(() => loadConfig({ STREAMER_CONFIG: join(dir.path, 'missing.json') })).toThrow(PolicyFileError);
+  });
+
+  it('refuses a bearer key listed twice, naming the variable and the pair but never the key', () => {
+    for (const variable of ['API_KEYS', 'WORKER_KEYS'])
+      expect(() => BearerKeys.parse(variable, 'k-1:alice,k-2:bob,k-1:mallory', 'dev')).toThrow(
+        new Error(`${variable}: pair 3 repeats the key of an earlier pair`),
+      );
+    const rotated = BearerKeys.parse('API_KEYS', 'old-key:alice,new-key:alice', 'dev');
+    expect(rotated.principalOf('Bearer old-key')).toBe('alice');
+    expect(rotated.principalOf('Bearer new-key')).toBe('alice');
   });
 
   describe('a configured value takes effect over a real port', () => {
