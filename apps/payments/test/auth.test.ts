@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeys } from '../src/auth.ts';
 
+const fromKeys = (API_KEYS: string) => ApiKeys.fromConfig({ API_KEYS, API_KEY: undefined });
+
 describe('API keys from the configuration', () => {
   it('finds each principal by its key, and nobody by another string', () => {
-    const keys = ApiKeys.fromConfig({ API_KEYS: 'key-alice:alice, key-bob:bob,key:with:colons:carol' });
+    const keys = fromKeys('key-alice:alice, key-bob:bob,key:with:colons:carol');
     expect(keys.principalOf('Bearer key-alice')).toBe('alice');
     expect(keys.principalOf('bearer key-bob')).toBe('bob');
     expect(keys.principalOf('Bearer key:with:colons')).toBe('carol');
@@ -25,23 +27,19 @@ describe('API keys from the configuration', () => {
       'key-alice:alice,key-alice:mallory',
       'key-alice:alice,key-bob:bob,key-alice:alice',
     ]) {
-      expect(() => ApiKeys.fromConfig({ API_KEYS })).toThrow(
-        /API_KEYS: pair \d repeats the key of an earlier pair/,
-      );
+      expect(() => fromKeys(API_KEYS)).toThrow(/API_KEYS: pair \d repeats the key of an earlier pair/);
       try {
-        ApiKeys.fromConfig({ API_KEYS });
+        fromKeys(API_KEYS);
       } catch (error) {
         expect((error as Error).message).not.toContain('key-alice');
       }
     }
     // One principal with two keys (a rotation) is fine.
-    expect(
-      ApiKeys.fromConfig({ API_KEYS: 'old-key:alice,new-key:alice' }).principalOf('Bearer new-key'),
-    ).toBe('alice');
+    expect(fromKeys('old-key:alice,new-key:alice').principalOf('Bearer new-key')).toBe('alice');
   });
 
   it('refuses pairs without a key or a principal', () => {
     for (const API_KEYS of ['key-alice', ':alice', 'key-alice:', 'key-alice:alice,bob'])
-      expect(() => ApiKeys.fromConfig({ API_KEYS })).toThrow(/expected key:principal pairs/);
+      expect(() => fromKeys(API_KEYS)).toThrow(/expected key:principal pairs/);
   });
 });

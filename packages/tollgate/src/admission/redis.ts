@@ -56,7 +56,8 @@ export class RedisAdmissionStore implements AdmissionStore {
     const kind = this.options.keys?.kind === 'cache' ? KeyStepKind.cache : recordKind(key);
     const reply = await this.options.rateLimits.admit(this.decision(request, kind));
     if (key === undefined) return plain(requestChecks, operationChecks, reply.verdicts);
-    const outcome = this.options.keys === undefined ? unknownKey : keyOutcome(reply.key!);
+    const outcome =
+      this.options.keys === undefined ? unknownKey : keyOutcome(reply.key!, kind === KeyStepKind.cache);
     if (outcome === undefined) return this.undecodable(request, reply);
     return admission(requestChecks, operationChecks, reply.verdicts, outcome);
   }
@@ -108,7 +109,7 @@ export class RedisAdmissionStore implements AdmissionStore {
       operationChecks: [],
       key: this.step(key, record ? KeyStepKind.recordLookup : KeyStepKind.cache),
     });
-    const seen = keyOutcome(lookup.key!);
+    const seen = keyOutcome(lookup.key!, !record);
     if (seen?.status === 'found') {
       const [paid, peeked] = await Promise.all([
         this.options.rateLimits.consume(requestChecks),
@@ -119,14 +120,19 @@ export class RedisAdmissionStore implements AdmissionStore {
     const { verdicts, at } = await this.options.rateLimits.consumeTimed(all);
     // A handler that claims in its own transaction (`claim: false`) gets the key unclaimed.
     if (isBlocked(all, verdicts) || !record || key.claim === false) {
-      return admission(requestChecks, operationChecks, verdicts, unknownKey);
+      return admission(
+        requestChecks,
+        operationChecks,
+        verdicts,
+        seen?.status === 'unknown' ? seen : unknownKey,
+      );
     }
     const claim = await this.options.rateLimits.admit({
       requestChecks: [],
       operationChecks: [],
       key: this.step(key, KeyStepKind.record),
     });
-    const outcome = keyOutcome(claim.key!)!;
+    const outcome = keyOutcome(claim.key!, false)!;
     if (outcome.status === 'found') {
       // A concurrent claimant won: this request is a conflict and owes no operation quota.
       await this.options.rateLimits
@@ -138,14 +144,18 @@ export class RedisAdmissionStore implements AdmissionStore {
 }
 
 const unknownKey: KeyOutcome = { status: 'unknown' };
+const cacheMissed: KeyOutcome = { status: 'unknown', missed: true };
 
 /** A record the script claims, or only looks up when the handler claims it itself (`claim: false`). */
 function recordKind(key: KeyStep | undefined): KeyStepKind {
   return key?.claim === false ? KeyStepKind.recordLookup : KeyStepKind.record;
 }
 
-/** A key step's reply as an outcome; `null` when a check refused (nothing claimed); `undefined` for a cache entry that does not decode. */
-function keyOutcome(reply: KeyStepReply): KeyOutcome | null | undefined {
+/**
+ * A key step's reply as an outcome; `null` when a check refused (nothing claimed); `undefined`
+ * for a cache entry that does not decode. Nothing found by a `cache` step is a miss.
+ */
+function keyOutcome(reply: KeyStepReply, cache: boolean): KeyOutcome | null | undefined {
   switch (reply[0]) {
     case 1: {
       const [, fence, name, data] = reply as [1, Buffer, Buffer | null, Buffer | null, 0, 0];
@@ -186,7 +196,7 @@ function keyOutcome(reply: KeyStepReply): KeyOutcome | null | undefined {
     case 2:
       return null;
     default:
-      return unknownKey;
+      return cache ? cacheMissed : unknownKey;
   }
 }
 

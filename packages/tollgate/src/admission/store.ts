@@ -40,8 +40,10 @@ export type KeyOutcome =
   /**
    * Nothing this step can see (a replay cache that missed, or no cache): the truth decides,
    * when the adapter or the handler claims (e.g. the first statement of its transaction).
+   * `missed` says this step did read the replay cache and it had nothing, so the claim need
+   * not read it again.
    */
-  | { readonly status: 'unknown' };
+  | { readonly status: 'unknown'; readonly missed?: boolean };
 
 /**
  * The answer of {@link AdmissionStore.admit}.

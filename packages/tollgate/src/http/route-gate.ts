@@ -1,9 +1,8 @@
 import { admissionResult, refundedResult } from '../admission/result.ts';
-import type { Admission, AdmissionRequest, AdmissionStore, KeyStep } from '../admission/store.ts';
-import type { BeginResult } from '../idempotency/engine.ts';
+import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome, KeyStep } from '../admission/store.ts';
+import type { BeginOptions, BeginResult } from '../idempotency/engine.ts';
 import type { EngineSettings } from '../idempotency/options.ts';
 import type { CapturedResponse } from '../idempotency/replay.ts';
-import type { IdempotencyStore } from '../idempotency/store.ts';
 import { type RateLimitResult, storeUnavailable } from '../ratelimit/limiter.ts';
 import { type RequestFacts, subjectOf } from '../ratelimit/policy.ts';
 import type { Check } from '../ratelimit/store.ts';
@@ -114,11 +113,16 @@ export class RouteGate<Req> {
         exchange.checkpoint = outcome.checkpoint;
         return undefined;
       }
-      case 'unknown':
+      case 'unknown': {
+        // The admission read the replay cache and it had nothing: the claim asks the truth only.
+        const cacheMissed = outcome.missed === true;
         if (settings.claim === 'handler') {
           exchange.begin = async (options = {}) => {
             exchange.begin = undefined;
-            const answer = await this.claim(exchange, settings, keyed, refund, options.store);
+            const answer = await this.claim(exchange, settings, keyed, refund, {
+              cacheMissed,
+              ...(options.store && { store: options.store }),
+            });
             if (answer) return { status: 'answered', answer };
             return {
               status: 'new',
@@ -129,7 +133,8 @@ export class RouteGate<Req> {
           };
           return undefined;
         }
-        return this.claim(exchange, settings, keyed, refund);
+        return this.claim(exchange, settings, keyed, refund, { cacheMissed });
+      }
     }
   }
 
@@ -211,7 +216,7 @@ export class RouteGate<Req> {
     settings: IdempotencySettings,
     keyed: KeyedRequest,
     consumed: readonly Check[],
-    store?: IdempotencyStore,
+    via: Pick<BeginOptions, 'store' | 'cacheMissed'> = {},
   ): Promise<HttpAnswer | undefined> {
     const { method, path: route } = exchange;
     let begun: BeginResult;
@@ -227,7 +232,7 @@ export class RouteGate<Req> {
             key: keyed.key!,
             fingerprint: keyed.fingerprint,
           },
-          store ? { ...settings.engine, store } : settings.engine,
+          via.store || via.cacheMissed ? { ...settings.engine, ...via } : settings.engine,
         ),
       );
     } catch (error) {
@@ -294,7 +299,7 @@ export class RouteGate<Req> {
   }
 }
 
-const unknownKey = { status: 'unknown' } as const;
+const unknownKey: KeyOutcome = { status: 'unknown' };
 
 /** What the request's rate-limit subjects are built from. */
 function factsOf(exchange: Exchange, request: Omit<AdmitRequest, 'headers'>): RequestFacts {

@@ -10,7 +10,7 @@ import {
 import { type Checkpoint, RecordState, type RecordView } from './record.ts';
 import { type ReplayedResponse, toReplay } from './replay.ts';
 import { type Scope, scopeHash } from './scope.ts';
-import type { IdempotencyStore } from './store.ts';
+import type { ClaimRequest, IdempotencyStore } from './store.ts';
 
 /** The answers of {@link IdempotencyEngine.begin}. */
 export const BeginStatus = {
@@ -52,6 +52,11 @@ export interface BeginOptions extends ClaimOptions {
    * together in the caller's transaction.
    */
   readonly store?: IdempotencyStore;
+  /**
+   * The replay cache was read for this key a moment ago and had nothing (the admission looked):
+   * the first claim skips it (see {@link ClaimRequest.cacheMissed}); a wait's later polls read it.
+   */
+  readonly cacheMissed?: boolean;
 }
 
 const noOptions: BeginOptions = {};
@@ -121,12 +126,13 @@ export class IdempotencyEngine {
     const scope = scopeHash(request, request.key);
     const { clock } = this.settings;
     const deadline = settings.waitMs > 0 ? clock.now() + settings.waitMs : 0;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const claimed = await store.claim({
         scope,
         fingerprint: request.fingerprint,
         leaseMs: settings.leaseMs,
         ttlMs: settings.ttlMs,
+        ...(attempt === 0 && options.cacheMissed === true && { cacheMissed: true }),
       });
       if (claimed.claimed) {
         const claim = new Claim(

@@ -7,6 +7,12 @@ export interface ClaimRequest {
   readonly fingerprint: string;
   readonly leaseMs: number;
   readonly ttlMs: number;
+  /**
+   * The caller has just looked `scope` up in the replay cache and found nothing (an admission
+   * that read it): a store with a cache in front of its truth goes straight to the truth.
+   * Only a hint: a store without a cache ignores it, and the truth decides either way.
+   */
+  readonly cacheMissed?: boolean;
 }
 
 /** The answer of {@link IdempotencyStore.claim}. */

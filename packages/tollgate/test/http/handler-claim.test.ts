@@ -8,8 +8,13 @@ import { Redis } from 'ioredis';
 import { type Exchange, tollgate as expressTollgate } from 'tollgate/express';
 import { tollgate } from 'tollgate/fastify';
 import { MemoryIdempotencyStore, scopeHash } from 'tollgate/idempotency';
-import { RedisIdempotencyStore, RedisRateLimitStore } from 'tollgate/redis';
-import { afterEach, describe, expect, it } from 'vitest';
+import {
+  RedisIdempotencyStore,
+  RedisRateLimitStore,
+  RedisReplayCache,
+  TieredIdempotencyStore,
+} from 'tollgate/redis';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { keyPrefix, redisUrl } from '../../../../testkit/index.ts';
 import { listen } from './fixtures/apps.ts';
 import { overHttp } from './fixtures/client.ts';
@@ -138,6 +143,97 @@ describe("{ claim: 'handler' } with counters and keys on one Redis", () => {
       expect((await send()).statusCode).toBe(201);
       expect(own.claims).toBe(1); // the handler's store holds the key…
       expect(await redis.keys(`${prefix}idem:*`)).toEqual([]); // …and the admission claimed nothing in Redis
+    } finally {
+      await app.close();
+      redis.disconnect();
+    }
+  });
+});
+
+/** A Redis replay cache counting its reads (the admission's script reads it without them). */
+class CountingCache extends RedisReplayCache {
+  gets = 0;
+  override get(scope: string) {
+    this.gets++;
+    return super.get(scope);
+  }
+}
+
+describe('a tiered store behind a Redis admission', () => {
+  it('reads the replay cache once per request: a claim after the admission missed asks the truth alone', async () => {
+    const redis = new Redis(redisUrl());
+    const prefix = keyPrefix();
+    const cache = new CountingCache({ redis, prefix: `${prefix}cache:` });
+    const truth = new CountingStore();
+    const app = Fastify();
+    try {
+      await app.register(tollgate, {
+        rateLimitStore: new RedisRateLimitStore({ redis, prefix: `${prefix}rl:` }),
+        idempotencyStore: new TieredIdempotencyStore({ truth, cache }),
+        principal: () => 'acct_1',
+        policies: [
+          { name: 'ops', algorithm: 'fixed-window', limit: 100, windowSeconds: 60, subject: ['principal'] },
+        ],
+      });
+      let runs = 0;
+      const body = () => JSON.stringify({ run: ++runs });
+      app.post(
+        '/by-handler',
+        { config: { tollgate: { idempotency: { mode: 'required', claim: 'handler' } } } },
+        async (request, reply) => {
+          const begun = await request.tollgate!.begin!();
+          if (begun.status === 'answered')
+            return reply
+              .code(begun.answer.status)
+              .headers(begun.answer.headers)
+              .send(Buffer.from(begun.answer.body));
+          const answer = body();
+          await begun.claim.complete({
+            status: 201,
+            headers: { 'content-type': 'application/json' },
+            body: answer,
+          });
+          request.tollgate!.claim = undefined;
+          return reply.code(201).type('application/json').send(answer);
+        },
+      );
+      app.post(
+        '/by-adapter',
+        { config: { tollgate: { idempotency: { mode: 'required' } } } },
+        async (_request, reply) => reply.code(201).type('application/json').send(body()),
+      );
+      for (const [i, url] of ['/by-handler', '/by-adapter'].entries()) {
+        const send = () =>
+          app.inject({
+            method: 'POST',
+            url,
+            payload: { a: 1 },
+            headers: { 'idempotency-key': `${key}-${i}` },
+          });
+        const first = await send();
+        expect(first.statusCode).toBe(201);
+        expect(truth.claims).toBe(2 * i + 1);
+        expect(cache.gets).toBe(0); // the admission's script looked; the claim did not look again
+        await vi.waitFor(async () => expect(await redis.keys(`${prefix}cache:*`)).toHaveLength(i + 1));
+
+        const replay = await send(); // answered by the admission, from the cache
+        expect([replay.statusCode, replay.body, replay.headers['idempotent-replayed']]).toEqual([
+          201,
+          first.body,
+          'true',
+        ]);
+        expect(truth.claims).toBe(2 * i + 1);
+
+        // The cache lost it (evicted, Redis restarted): the truth still answers, once, and the
+        // cache is filled again.
+        await redis.del(...(await redis.keys(`${prefix}cache:*`)));
+        const fromTruth = await send();
+        expect([fromTruth.statusCode, fromTruth.body]).toEqual([201, first.body]);
+        expect(truth.claims).toBe(2 * i + 2);
+        expect(cache.gets).toBe(0);
+        await vi.waitFor(async () => expect(await redis.keys(`${prefix}cache:*`)).toHaveLength(1));
+      }
+      expect(runs).toBe(2);
     } finally {
       await app.close();
       redis.disconnect();

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { IdempotencyEngine, type IdempotencyStore, scopeHash } from 'tollgate/idempotency';
 import { PostgresIdempotencyStore } from 'tollgate/postgres';
-import { TieredIdempotencyStore } from 'tollgate/redis';
+import { RedisReplayCache, TieredIdempotencyStore } from 'tollgate/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, keyPrefix, PrivateRedis } from '../../../../testkit/index.ts';
 import { claimOf, request } from './contract.ts';
@@ -66,6 +66,34 @@ describe('tiered store: PostgreSQL decides, Redis replays', () => {
     await new Promise((resolve) => setTimeout(resolve, 50)); // the refill is not awaited
     expect((await cold.begin(req)).status).toBe('replay'); // from Redis again
     expect(counted.claims).toBe(before + 1);
+    redis.disconnect();
+  });
+
+  it('skips the cache on a claim told it just missed, and still replays what the truth completed', async () => {
+    const redis = client(server.url);
+    const cache = new RedisReplayCache({ redis, prefix: keyPrefix() });
+    let gets = 0;
+    const get = cache.get.bind(cache);
+    cache.get = (scope) => {
+      gets++;
+      return get(scope);
+    };
+    const counted = counting(truth);
+    const engine = new IdempotencyEngine({ store: new TieredIdempotencyStore({ truth: counted, cache }) });
+    const req = request();
+    await claimOf(await engine.begin(req, { cacheMissed: true })).claim.complete({
+      status: 201,
+      body: 'once',
+    });
+    expect([gets, counted.claims]).toEqual([0, 1]);
+    await redis.del(`${cache.prefix}${scopeHash(req, req.key)}`); // the cache lost it
+    const again = await engine.begin(req, { cacheMissed: true });
+    expect(again.status === 'replay' && Buffer.from(again.response.body).toString()).toBe('once');
+    expect([gets, counted.claims]).toEqual([0, 2]);
+    // Without the hint the cache is read, and answers: the refill went out on the same connection first.
+    expect((await engine.begin(req)).status).toBe('replay');
+    expect(gets).toBe(1);
+    expect(counted.claims).toBe(2);
     redis.disconnect();
   });
 

@@ -129,10 +129,10 @@ export class MemoryReplayCache implements ReplayCache {
     }
   }
 
-  /** The admission's synchronous look: `found` for a cached completion, else `unknown`. */
+  /** The admission's synchronous look: `found` for a cached completion, else a miss. */
   find(step: KeyStep): KeyOutcome {
     const cached = this.read(step.scope);
-    return cached === null ? unknown : { status: 'found', record: completedView(cached) };
+    return cached === null ? missed : { status: 'found', record: completedView(cached) };
   }
 
   private read(scope: string): CachedCompletion | null {
@@ -151,4 +151,4 @@ export class MemoryReplayCache implements ReplayCache {
   }
 }
 
-const unknown: KeyOutcome = { status: 'unknown' };
+const missed: KeyOutcome = { status: 'unknown', missed: true };

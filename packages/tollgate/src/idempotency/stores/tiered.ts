@@ -79,7 +79,8 @@ export class TieredIdempotencyStore implements IdempotencyStore {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const cached = await this.cache.get(request.scope);
+    // Skipped when the caller has just read the cache: a second read would find the same nothing.
+    const cached = request.cacheMissed === true ? null : await this.cache.get(request.scope);
     if (cached !== null) return { claimed: false, record: completedView(cached) };
     const result = await this.truth.claim(request);
     if (!result.claimed && result.record.state === 'completed' && result.record.expiresInMs > 0) {
