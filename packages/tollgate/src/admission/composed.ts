@@ -43,7 +43,11 @@ export class ComposedAdmissionStore implements AdmissionStore {
     if (checks.length === 0 && request.key !== undefined && keys !== undefined) {
       // Nothing to count: the cache's answer is the whole admission.
       const record = await keys.lookup(request.key.scope);
-      return { allowed: true, verdicts: [], key: record === null ? cacheMissed : { status: 'found', record } };
+      return {
+        allowed: true,
+        verdicts: [],
+        key: record === null ? cacheMissed : { status: 'found', record },
+      };
     }
     const verdicts = checks.length === 0 ? [] : await rateLimits.consume(checks);
     const allowed = !isBlocked(checks, verdicts);

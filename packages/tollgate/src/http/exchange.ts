@@ -54,6 +54,8 @@ export class Exchange {
    * when given (e.g. `postgresStore.within(tx)`), else the adapter's store. Callable once.
    */
   begin: ((options?: { readonly store?: IdempotencyStore }) => Promise<HandlerBegin>) | undefined;
+  /** Set while this request is the one of its process deciding or running its key (see `RouteGate.ended`). */
+  running: object | undefined;
 
   constructor(
     readonly method: string,

@@ -30,6 +30,11 @@ export class RouteGate<Req> {
   private readonly admissions: AdmissionStore;
   /** The route's claim timings (lease, TTL, wait…) over the plugin's and the defaults (built once). */
   private readonly timings: EngineSettings;
+  /**
+   * The keys a request of this process is deciding or running, by scope: see {@link admit}.
+   * An entry goes when its request ends ({@link ended}), or after a lease at the latest.
+   */
+  private readonly running = new Map<string, Running>();
 
   constructor(
     readonly gate: Gate<Req>,
@@ -73,6 +78,75 @@ export class RouteGate<Req> {
     }
     if (keyed.key === undefined) return this.decide(exchange, { requestChecks, operationChecks });
     exchange.keyed = keyed;
+    const timings = this.timings;
+    // Copies of one request sent at once (a client retrying too eagerly) would each spend the
+    // operation quota until the truth tells them apart — when the key is claimed there, not in
+    // the admission — locking the caller's other requests out meanwhile. Within this process the
+    // first copy decides: the others wait for its admission, and if it goes on to run, they are
+    // in flight and pay what a conflict pays. (Copies of a replay then replay each on its own.)
+    const now = timings.clock.now();
+    const first = this.running.get(keyed.scope);
+    if (first !== undefined && first.until > now && timings.waitMs === 0) {
+      const runs = await first.runs;
+      if (runs && this.running.get(keyed.scope) === first) {
+        const limited = await this.decide(exchange, { requestChecks, operationChecks: [] });
+        if (limited) return limited;
+        const record = {
+          state: 'in-flight',
+          leaseRemainingMs: 1000,
+          expiresInMs: timings.ttlMs,
+          response: null,
+        } as const;
+        const begun = this.gate.engine.answer(
+          { ...record, fingerprint: first.fingerprint },
+          keyed.fingerprint,
+        );
+        return keyAnswer(this.gate, exchange, settings, begun);
+      }
+      return this.admitKeyed(exchange, settings, keyed, requestChecks, operationChecks);
+    }
+    let decided!: (runs: boolean) => void;
+    const entry: Running = {
+      fingerprint: keyed.fingerprint,
+      until: now + timings.leaseMs,
+      runs: new Promise((resolve) => {
+        decided = resolve;
+      }),
+    };
+    this.running.set(keyed.scope, entry);
+    exchange.running = entry;
+    try {
+      const answer = await this.admitKeyed(exchange, settings, keyed, requestChecks, operationChecks);
+      decided(answer === undefined);
+      // Answered here (a replay, a refusal): this request runs nothing.
+      if (answer !== undefined) this.ended(exchange);
+      return answer;
+    } catch (error) {
+      decided(false);
+      this.ended(exchange);
+      throw error;
+    }
+  }
+
+  /**
+   * The request is over (its response sent, or its connection gone): copies of it are no longer
+   * in flight in this process. The adapters call it once the response closes.
+   */
+  ended(exchange: Exchange): void {
+    const entry = exchange.running;
+    if (entry === undefined) return;
+    exchange.running = undefined;
+    const scope = exchange.keyed!.scope;
+    if (this.running.get(scope) === entry) this.running.delete(scope);
+  }
+
+  private async admitKeyed(
+    exchange: Exchange,
+    settings: IdempotencySettings,
+    keyed: KeyedRequest,
+    requestChecks: Check[],
+    operationChecks: Check[],
+  ): Promise<HttpAnswer | undefined> {
     const timings = this.timings;
     const key: KeyStep = {
       scope: keyed.scope,
@@ -300,6 +374,15 @@ export class RouteGate<Req> {
 }
 
 const unknownKey: KeyOutcome = { status: 'unknown' };
+
+/** A key a request of this process is deciding or running. */
+interface Running {
+  readonly fingerprint: string;
+  /** When the entry lapses even if its request never ends (a lease after its admission). */
+  readonly until: number;
+  /** Whether the request goes on to run (claimed, or left to its handler to claim), once its admission is done. */
+  readonly runs: Promise<boolean>;
+}
 
 /** What the request's rate-limit subjects are built from. */
 function factsOf(exchange: Exchange, request: Omit<AdmitRequest, 'headers'>): RequestFacts {

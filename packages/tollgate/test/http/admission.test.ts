@@ -99,8 +99,27 @@ function routes(): Record<string, TollgateRouteOptions & { method?: 'GET' | 'POS
       ],
     },
     '/invoices': { idempotency: { mode: 'optional', key: { header: 'idempotency-key', generate: true } } },
+    '/pay-slowly': {
+      idempotency: 'required',
+      policies: [
+        {
+          name: 'per-user',
+          algorithm: 'fixed-window',
+          limit: 100,
+          windowSeconds: day,
+          subject: ['principal'],
+          counts: 'requests',
+        },
+        { name: 'pay', algorithm: 'fixed-window', limit: 3, windowSeconds: day, subject: ['principal'] },
+      ],
+    },
   };
 }
+
+/** How long `/pay-slowly` works: long enough for copies sent at once to arrive meanwhile. */
+const slowlyMs = 300;
+const working = (url: string) =>
+  url === '/pay-slowly' ? new Promise((resolve) => setTimeout(resolve, slowlyMs)) : undefined;
 
 interface Subject {
   send: Send;
@@ -125,6 +144,7 @@ async function fastifySubject(stores: Stores): Promise<Subject> {
       config: { tollgate: config },
       handler: async (request, reply) => {
         if (principal(request.headers) === undefined) return reply.code(401).send({ error: 'who are you' });
+        await working(request.url);
         return reply.code(201).send({ run: ++runs, body: request.body ?? null });
       },
     });
@@ -142,8 +162,9 @@ async function expressSubject(stores: Stores): Promise<Subject> {
     principal: (req) => principal(req.headers),
   });
   for (const [url, { method = 'POST', ...config }] of Object.entries(routes())) {
-    app[method === 'GET' ? 'get' : 'post'](url, express.json(), gate(config), (req, res) => {
+    app[method === 'GET' ? 'get' : 'post'](url, express.json(), gate(config), async (req, res) => {
       if (principal(req.headers) === undefined) return void res.status(401).json({ error: 'who are you' });
+      await working(req.url);
       res.status(201).json({ run: ++runs, body: req.body ?? null });
     });
   }
@@ -234,6 +255,33 @@ describe.each([
       const spent = await send({ 'idempotency-key': 'short' });
       expect([spent.status, JSON.parse(spent.body.toString()).policies]).toEqual([429, ['per-user']]);
       expect(subject.runs()).toBe(1);
+    });
+
+    it('runs copies of one request sent at once once, spending the operation limit once: the caller’s other payment goes through', async () => {
+      await fresh();
+      const copy = { 'x-account': account, 'idempotency-key': key() };
+      const send = (headers: Record<string, string>) =>
+        subject.send({ url: '/pay-slowly', headers, json: { amount: 7 } });
+      const answers = await Promise.all([
+        ...Array.from({ length: 12 }, () => send(copy)),
+        send({ ...copy, 'idempotency-key': key() }),
+      ]);
+      const copies = answers.slice(0, 12).map((answer) => answer.status);
+      expect(copies.filter((status) => status === 201)).toHaveLength(1);
+      expect(copies.filter((status) => status === 409)).toHaveLength(11);
+      expect(answers.slice(0, 12).find((answer) => answer.status === 409)?.headers['retry-after']).toBe('1');
+      expect(answers[12]!.status).toBe(201); // the other payment: never a 429
+      expect(subject.runs()).toBe(2);
+      // Two payments ran: `pay` has one left, and every request was counted by `per-user`.
+      const third = await send({ ...copy, 'idempotency-key': key() });
+      expect([third.status, third.headers['ratelimit']]).toEqual([
+        201,
+        expect.stringMatching(/^"per-user";r=86;t=\d+, "pay";r=0;t=\d+$/),
+      ]);
+      // Once the first is done, a copy is its replay.
+      const replay = await send(copy);
+      expect([replay.status, replay.headers['idempotent-replayed']]).toEqual([201, 'true']);
+      expect(subject.runs()).toBe(3);
     });
 
     it('names the first instant every limit admits in Retry-After', async () => {

@@ -92,6 +92,7 @@ async function run(
       params: req.params as Record<string, string | undefined>,
     });
     if (answer) return answer;
+    if (exchange.running) res.once('close', () => routeGate.ended(exchange));
   }
   for (const [name, value] of Object.entries(gate.headers(exchange))) res.setHeader(name, value);
   // A claim held now, or one the handler will take (`claim: 'handler'`): completed or released

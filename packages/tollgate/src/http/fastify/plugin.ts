@@ -110,6 +110,7 @@ function protect(
     ).then((answer) => {
       if (answer) send(reply, answer);
       else {
+        if (exchange.running) reply.raw.once('close', () => routeGate.ended(exchange));
         reply.headers(gate.headers(exchange));
         next();
       }
