@@ -158,9 +158,11 @@ export class RouteGate<Req> {
     const admission = await this.admission(exchange, { requestChecks, operationChecks, key });
     if (!admission.allowed) return this.limited(exchange);
     const outcome = admission.key ?? unknownKey;
-    // What the truth may have to give back: the operation units this admission consumed (none
-    // when the store faulted and the policies failed open without deciding anything).
-    const refund = outcome.status === 'unknown' && admission.verdicts.length > 0 ? operationChecks : [];
+    // The operation units this admission consumed (none when the store faulted and the policies
+    // failed open without deciding anything): given back when the key turns out to be a replay,
+    // a conflict, or the resumption of an operation an earlier attempt paid for.
+    const spent = admission.verdicts.length > 0 ? operationChecks : [];
+    const refund = outcome.status === 'unknown' ? spent : [];
     switch (outcome.status) {
       case 'found': {
         const begun = this.gate.engine.answer(outcome.record, keyed.fingerprint);
@@ -170,6 +172,7 @@ export class RouteGate<Req> {
         return keyAnswer(this.gate, exchange, settings, begun);
       }
       case 'claimed': {
+        if (outcome.checkpoint !== null) await this.refund(exchange, spent);
         const claim = this.gate.engine.held(keyed.scope, outcome.fence, keyed.fingerprint, settings.engine);
         if (settings.claim === 'handler') {
           exchange.begin = async () => {
@@ -323,6 +326,8 @@ export class RouteGate<Req> {
       );
     }
     if (begun.status === 'new') {
+      // Resuming where an earlier attempt left off: the same operation, paid for by that attempt.
+      if (begun.checkpoint !== null) await this.refund(exchange, consumed);
       this.hold(exchange, begun.claim);
       exchange.checkpoint = begun.checkpoint;
       return undefined;

@@ -11,7 +11,7 @@ import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TollgateOptions, TollgateRouteOptions } from 'tollgate/express';
-import { tollgate as expressTollgate } from 'tollgate/express';
+import { type Exchange, tollgate as expressTollgate } from 'tollgate/express';
 import { tollgate as fastifyTollgate } from 'tollgate/fastify';
 import { PostgresIdempotencyStore } from 'tollgate/postgres';
 import { RedisRateLimitStore, TieredIdempotencyStore } from 'tollgate/redis';
@@ -99,6 +99,12 @@ function routes(): Record<string, TollgateRouteOptions & { method?: 'GET' | 'POS
       ],
     },
     '/invoices': { idempotency: { mode: 'optional', key: { header: 'idempotency-key', generate: true } } },
+    '/pay-in-steps': {
+      idempotency: 'required',
+      policies: [
+        { name: 'pay', algorithm: 'fixed-window', limit: 3, windowSeconds: day, subject: ['principal'] },
+      ],
+    },
     '/pay-slowly': {
       idempotency: 'required',
       policies: [
@@ -114,6 +120,13 @@ function routes(): Record<string, TollgateRouteOptions & { method?: 'GET' | 'POS
       ],
     },
   };
+}
+
+/** `/pay-in-steps` records its first step, then fails (503, the key released): the retry resumes. */
+async function failsFirst(url: string, exchange: Exchange): Promise<boolean> {
+  if (url !== '/pay-in-steps' || exchange.checkpoint !== null) return false;
+  await exchange.claim!.checkpoint('charged', { at: 1 });
+  return true;
 }
 
 /** How long `/pay-slowly` works: long enough for copies sent at once to arrive meanwhile. */
@@ -145,6 +158,7 @@ async function fastifySubject(stores: Stores): Promise<Subject> {
       handler: async (request, reply) => {
         if (principal(request.headers) === undefined) return reply.code(401).send({ error: 'who are you' });
         await working(request.url);
+        if (await failsFirst(request.url, request.tollgate!)) return reply.code(503).send({ retry: true });
         return reply.code(201).send({ run: ++runs, body: request.body ?? null });
       },
     });
@@ -165,6 +179,8 @@ async function expressSubject(stores: Stores): Promise<Subject> {
     app[method === 'GET' ? 'get' : 'post'](url, express.json(), gate(config), async (req, res) => {
       if (principal(req.headers) === undefined) return void res.status(401).json({ error: 'who are you' });
       await working(req.url);
+      if (await failsFirst(req.url, res.locals.tollgate as Exchange))
+        return void res.status(503).json({ retry: true });
       res.status(201).json({ run: ++runs, body: req.body ?? null });
     });
   }
@@ -282,6 +298,25 @@ describe.each([
       const replay = await send(copy);
       expect([replay.status, replay.headers['idempotent-replayed']]).toEqual([201, 'true']);
       expect(subject.runs()).toBe(3);
+    });
+
+    it('charges a retry that resumes an operation an earlier attempt paid for nothing more', async () => {
+      await fresh();
+      const headers = { 'x-account': account, 'idempotency-key': key() };
+      const send = (h: Record<string, string>) =>
+        subject.send({ url: '/pay-in-steps', headers: h, json: { amount: 3 } });
+      // Each key fails once (503, the key released with its checkpoint) and is retried.
+      for (const [i, h] of [headers, { ...headers, 'idempotency-key': key() }].entries()) {
+        const left = String(2 - i);
+        const failed = await send(h);
+        expect([failed.status, failed.headers['x-ratelimit-remaining']]).toEqual([503, left]);
+        const resumed = await send(h);
+        expect([resumed.status, resumed.headers['x-ratelimit-remaining']]).toEqual([201, left]);
+      }
+      const third = await send({ ...headers, 'idempotency-key': key() });
+      expect([third.status, third.headers['x-ratelimit-remaining']]).toEqual([503, '0']);
+      expect((await send({ ...headers, 'idempotency-key': key() })).status).toBe(429);
+      expect(subject.runs()).toBe(2);
     });
 
     it('names the first instant every limit admits in Retry-After', async () => {
