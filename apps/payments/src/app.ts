@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -8,7 +7,7 @@ import { refuseContentEncoding } from './json-body.ts';
 import { servicePolicies } from './limits.ts';
 import { REDACTED_PATHS, serializeRequest } from './log.ts';
 import { errorHandler } from './problem.ts';
-import { requestSurface } from './request-surface.ts';
+import { requestIdOf, requestSurface } from './request-surface.ts';
 import { auditLogsRoute } from './routes/audit-logs.ts';
 import { createPaymentRoute } from './routes/create-payment.ts';
 import { healthRoutes, type Lifecycle } from './routes/health.ts';
@@ -22,12 +21,6 @@ import { idempotencySweeper } from './workers/sweeper.ts';
 
 /** The largest request body accepted (1 MiB); more answers 413. */
 export const BODY_LIMIT = 1_048_576;
-
-/**
- * Request ids a client may choose (`X-Request-Id`); anything else gets a fresh UUID. The id is
- * echoed, logged and written to the audit trail, so it is short and plain.
- */
-const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** What {@link buildApp} may be given besides the services. */
 export interface AppOptions {
@@ -56,10 +49,7 @@ export async function buildApp(
     bodyLimit: BODY_LIMIT,
     // A request must arrive whole within REQUEST_TIMEOUT_MS; parser refusals are problems too.
     ...connectionOptions({ requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
     // A URL Fastify cannot decode (`%ED%A0%80`, a lone surrogate) is a 400 problem like any other.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     // Money must arrive as JSON numbers: no coercion of "99.99", no silently dropped fields.

@@ -14,6 +14,7 @@ export const serviceProblems = defineProblems({
   'internal-error': { status: 500, title: 'Internal Server Error' },
   'database-unavailable': { status: 503, title: 'Service Unavailable' },
   'processor-unavailable': { status: 503, title: 'Payment Processor Unavailable' },
+  'simulation-unavailable': { status: 503, title: 'Simulation Unavailable' },
 });
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */

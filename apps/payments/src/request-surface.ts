@@ -1,6 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { registerJsonBody } from './json-body.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
+
+/**
+ * Request ids a client may choose (`X-Request-Id`); anything else gets a fresh UUID. The id is
+ * echoed, logged and written to the audit trail, so it is short and plain.
+ */
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The request's id (Fastify's `genReqId`): the client's `X-Request-Id` when plain, else a UUID. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
 
 /**
  * What every Fastify instance of the service reads requests with — the public app and the

@@ -368,6 +368,24 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
       });
       expect(refused.status).toBe(400);
     }
+    for (const [given, kind] of [
+      ['x', 'idempotency-key-malformed'],
+      [undefined, 'idempotency-key-missing'],
+    ] as const) {
+      const refused = await fetch(`${service.url}/api/v1/simulate-concurrent?concurrent_count=2`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer key-bob',
+          'content-type': 'application/json',
+          ...(given && { 'idempotency-key': given }),
+        },
+        body: JSON.stringify(paymentBody),
+      });
+      expect([refused.status, (await json(refused)).type]).toEqual([
+        400,
+        expect.stringMatching(new RegExp(`/${kind}$`)),
+      ]);
+    }
   });
 
   it('counts a replay as replayed in payment_requests_total, not as rejected', async () => {

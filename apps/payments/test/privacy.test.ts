@@ -60,6 +60,31 @@ describe('request ids and logs', () => {
     }
   });
 
+  it('gives each copy of a simulation its own request id, derived from the simulation’s', async () => {
+    const simulate = async (headers: Record<string, string>) => {
+      const response = await fetch(`${service.url}/api/v1/simulate-concurrent?concurrent_count=3`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer key-alice',
+          'idempotency-key': newKey(),
+          'content-type': 'application/json',
+          ...headers,
+        },
+        body: JSON.stringify({ amount: 3.5, currency: 'USD', payment_method: 'credit_card' }),
+      });
+      expect(response.status).toBe(200);
+      const report = (await response.json()) as { transaction_ids: string[] };
+      expect(report.transaction_ids).toHaveLength(1);
+      return auditRequestIds(report.transaction_ids[0]!);
+    };
+    const traced = await simulate({ 'x-request-id': 'sim-trace-7' });
+    expect(traced.length).toBeGreaterThan(0);
+    for (const id of traced) expect(id).toMatch(/^sim-trace-7\.[1-3]$/);
+    // Without one, the simulation's own (a UUID) with the copy's number.
+    for (const id of await simulate({}))
+      expect(id).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.[1-3]$/);
+  });
+
   it('never writes a query string value to a log line', async () => {
     const secret = `sk_live_${newKey()}`;
     for (const path of [

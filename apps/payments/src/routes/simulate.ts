@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ErrorCode } from 'tollgate';
 import { problems } from 'tollgate/fastify';
 import { parseIdempotencyKey } from 'tollgate/idempotency';
 import { Type } from 'typebox';
@@ -24,10 +25,10 @@ export const SIMULATION = { min: 1, max: 50, default: 10, timeoutMs: 10_000 } as
  * time (429 otherwise); each copy times out after {@link SIMULATION}`.timeoutMs`.
  */
 export function simulateRoute(app: FastifyInstance, services: Services): void {
-  let target: Promise<SimulationTarget> | undefined;
+  const target = openedOnce(() => openSimulationTarget(services, app.log));
   const running = new Set<string>();
   app.addHook('onClose', async () => {
-    await (await target?.catch(() => undefined))?.close();
+    await (await target.current?.catch(() => undefined))?.close();
   });
   app.post(
     '/api/v1/simulate-concurrent',
@@ -66,8 +67,9 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
       }
       const key = parseIdempotencyKey(request.headers['idempotency-key']);
       if (!key.ok) {
+        const missing = key.error.code === ErrorCode.IdempotencyKeyMissing;
         return sendProblem(reply, {
-          ...problems['idempotency-key-missing'],
+          ...problems[missing ? 'idempotency-key-missing' : 'idempotency-key-malformed'],
           detail: key.error.message,
         });
       }
@@ -81,8 +83,19 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
       }
       running.add(principal);
       try {
-        target ??= openSimulationTarget(services, app.log);
-        const { url, token } = await target;
+        let opened: SimulationTarget;
+        try {
+          opened = await target.get();
+        } catch (error) {
+          // Out of file descriptors, say: the next simulation tries again.
+          request.log.error({ err: error }, 'the simulation listener could not be opened');
+          return sendProblem(reply.header('retry-after', '1'), {
+            ...serviceProblems['simulation-unavailable'],
+            detail: 'The simulation could not start here; nothing was sent. Retry after 1 s.',
+            retry_after: 1,
+          });
+        }
+        const { url, token } = opened;
         const headers = {
           'content-type': 'application/json',
           authorization: request.headers.authorization!,
@@ -91,7 +104,12 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
         };
         const body = JSON.stringify(request.body);
         const started = performance.now();
-        const results = await Promise.all(Array.from({ length: count }, () => sendCopy(url, headers, body)));
+        // Copy n's request id is the simulation's with `.n` (a fresh one if that is too long).
+        const results = await Promise.all(
+          Array.from({ length: count }, (_, n) =>
+            sendCopy(url, { ...headers, 'x-request-id': `${request.id}.${n + 1}` }, body),
+          ),
+        );
         return reply
           .type('application/json; charset=utf-8')
           .send(JSON.stringify(summarize(count, results, started)));
@@ -100,6 +118,29 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
       }
     },
   );
+}
+
+/**
+ * `open()` called once and its promise shared — unless it fails: a failure is forgotten, so
+ * the next `get()` tries again (a listener that could not open once must not stay broken).
+ */
+export function openedOnce<T>(open: () => Promise<T>): {
+  get(): Promise<T>;
+  readonly current: Promise<T> | undefined;
+} {
+  let current: Promise<T> | undefined;
+  return {
+    get() {
+      current ??= open().catch((error: unknown) => {
+        current = undefined;
+        throw error;
+      });
+      return current;
+    },
+    get current() {
+      return current;
+    },
+  };
 }
 
 interface CopyResult {

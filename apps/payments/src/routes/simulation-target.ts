@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { tollgate } from 'tollgate/fastify';
 import { servicePolicies } from '../limits.ts';
 import { sendProblem, serviceProblems } from '../problem.ts';
-import { requestSurface } from '../request-surface.ts';
+import { requestIdOf, requestSurface } from '../request-surface.ts';
 import type { Services } from '../services.ts';
 import { createPaymentRoute } from './create-payment.ts';
 
@@ -33,7 +33,8 @@ export async function openSimulationTarget(
 ): Promise<SimulationTarget> {
   const token = randomBytes(24).toString('base64url');
   const expected = Buffer.from(token);
-  const target = Fastify({ loggerInstance: log, bodyLimit: 1_048_576 });
+  // Each copy carries its own id, derived from the simulation's (see `simulate.ts`).
+  const target = Fastify({ loggerInstance: log, bodyLimit: 1_048_576, genReqId: requestIdOf });
   requestSurface(target);
   target.addHook('onRequest', async (request, reply) => {
     const given = Buffer.from(String(request.headers['x-simulation-token'] ?? ''));
