@@ -47,6 +47,9 @@ const settings = {
   RATE_LIMIT_PAYMENTS_WINDOW_S: { default: 60, read: integer(1, 86_400) },
   RATE_LIMIT_BURST_RATE: { default: 20, read: integer(1, 1e9) },
   RATE_LIMIT_BURST_CAPACITY: { default: 50, read: integer(1, 1e9) },
+  /** Requests without a valid API key, per client address (API-key guessing is bounded). */
+  RATE_LIMIT_IP: { default: 60, read: integer(1, 1e9) },
+  RATE_LIMIT_IP_WINDOW_S: { default: 60, read: integer(1, 86_400) },
   IDEMPOTENCY_TTL_MS: { default: 86_400_000, read: integer(1000, 30 * 86_400_000) },
   IDEMPOTENCY_LEASE_MS: { default: 30_000, read: integer(100, 3_600_000) },
   PROCESSOR_LATENCY_MS: { default: 0, read: integer(0, 600_000) },

@@ -50,3 +50,18 @@ export function servicePolicies(config: Config): {
   ];
   return { all, payments };
 }
+
+/**
+ * `per-ip`: requests without a valid API key, per client address. They pay no other policy (an
+ * anonymous request never counts against one every caller shares), so this one bounds API-key
+ * guessing; a caller whose key is valid never touches it, even behind the same address.
+ */
+export function failedAuthPolicy(config: Config): RoutePolicyOptions {
+  return {
+    name: 'per-ip',
+    algorithm: 'sliding-window',
+    limit: config.RATE_LIMIT_IP,
+    windowSeconds: config.RATE_LIMIT_IP_WINDOW_S,
+    subject: ['ip'],
+  };
+}

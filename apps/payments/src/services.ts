@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import type { Database } from './database/database.ts';
 import { openPGlite } from './database/pglite.ts';
 import { openPostgres } from './database/postgres.ts';
-import { servicePolicies } from './limits.ts';
+import { failedAuthPolicy, servicePolicies } from './limits.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { faultsFrom, Processor } from './processor.ts';
 
@@ -28,6 +28,8 @@ export interface Services {
   readonly idempotencyStore: TieredIdempotencyStore;
   /** Reads every policy for `GET /api/v1/rate-limits` without consuming. */
   readonly limitsView: RateLimiter;
+  /** Counts requests without a valid API key per client address ({@link failedAuthPolicy}). */
+  readonly failedAuth: RateLimiter;
   /** Claims held by requests in flight: released at shutdown if the drain runs out of time. */
   readonly openClaims: Set<Claim>;
   close(): Promise<void>;
@@ -81,6 +83,7 @@ export async function openServices(config: Config): Promise<Services> {
     rateLimitStore,
     idempotencyStore,
     limitsView: new RateLimiter({ store: rateLimitStore, policies: [...all, ...payments] }),
+    failedAuth: new RateLimiter({ store: rateLimitStore, policies: [failedAuthPolicy(config)] }),
     openClaims: new Set(),
     async close() {
       redis?.disconnect();

@@ -310,6 +310,47 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     }
   });
 
+  it('bounds requests without a valid API key per address (401, then 429 per-ip); valid keys are untouched', async () => {
+    const dir = env.DATA_DIR === undefined ? undefined : scratchDir();
+    const guarded = await startService({
+      ...env,
+      ...(dir ? { DATA_DIR: dir.path } : { REDIS_KEY_PREFIX: keyPrefix() }),
+      RATE_LIMIT_IP: '3',
+      RATE_LIMIT_IP_WINDOW_S: '3600',
+    });
+    try {
+      const guess = (path: string, key: string | undefined) =>
+        fetch(`${guarded.url}${path}`, {
+          headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+        });
+      const paths = ['/api/v1/rate-limits', '/api/v1/payments/txn_guess', '/api/v1/audit-logs'];
+      for (const [i, path] of paths.entries()) {
+        const refused = await guess(path, i === 1 ? undefined : `sk_guess_${i}`);
+        expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([
+          401,
+          'Bearer realm="payments"',
+        ]);
+        expect(refused.headers.get('x-ratelimit-remaining')).toBe(String(2 - i));
+      }
+      for (const path of paths) {
+        const limited = await guess(path, 'sk_guess_again');
+        const problem = await json(limited);
+        expect([limited.status, problem.policies, problem.type]).toEqual([
+          429,
+          ['per-ip'],
+          expect.stringMatching(/rate-limited$/),
+        ]);
+        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      // A valid key from the same address is never counted by, nor refused for, per-ip.
+      expect((await guess('/api/v1/rate-limits', 'key-alice')).status).toBe(200);
+      expect((await pay(guarded.url, { key: newKey(), apiKey: 'key-alice' })).status).toBe(201);
+    } finally {
+      await guarded.close();
+      dir?.dispose();
+    }
+  });
+
   it('keeps an append-only audit trail, newest first, per caller, paginated', async () => {
     const key = newKey();
     const { transaction_id } = JSON.parse((await pay(service.url, { key, apiKey: 'key-bob' })).text);

@@ -13,7 +13,7 @@ export function auditLogsRoute(app: FastifyInstance, services: Services): void {
   app.get(
     '/api/v1/audit-logs',
     {
-      onRequest: authenticate(services.keys),
+      onRequest: authenticate(services),
       config: { tollgate: {} },
       schema: {
         summary: "The caller's audit trail, newest first; pass next_cursor as cursor for older entries.",

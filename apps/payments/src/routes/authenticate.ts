@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { ApiKeys } from '../auth.ts';
+import { rateLimitHeaders } from 'tollgate';
+import { problems } from 'tollgate/fastify';
 import { sendProblem, serviceProblems } from '../problem.ts';
+import type { Services } from '../services.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,20 +13,35 @@ declare module 'fastify' {
 
 /**
  * The route hook that answers 401 problem+json unless the request carries a known API key.
- * (Callback style, like the service's other per-request hooks: no promise per request.)
+ * A request without one pays `per-ip` (see `failedAuthPolicy`): once its address has spent it,
+ * 429 instead, so keys cannot be guessed at full speed. A caller whose key is valid never
+ * touches that limit. (Callback style, like the service's other per-request hooks: no promise
+ * per accepted request.)
  */
-export function authenticate(keys: ApiKeys) {
+export function authenticate(services: Pick<Services, 'keys' | 'failedAuth'>) {
   return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    const principal = keys.principalOf(request.headers.authorization);
-    if (principal === undefined) {
+    const principal = services.keys.principalOf(request.headers.authorization);
+    if (principal !== undefined) {
+      request.principal = principal;
+      done();
+      return;
+    }
+    services.failedAuth.check({ ip: request.ip }).then((limits) => {
+      reply.headers(rateLimitHeaders(limits));
+      if (!limits.allowed) {
+        const wait = limits.retryAfterSeconds;
+        return sendProblem(reply.header('retry-after', String(wait)), {
+          ...problems['rate-limited'],
+          detail: `Too many requests without a valid API key from this address. Retry after ${wait} s.`,
+          policies: ['per-ip'],
+          retry_after: wait,
+        });
+      }
       reply.header('www-authenticate', 'Bearer realm="payments"');
-      sendProblem(reply, {
+      return sendProblem(reply, {
         ...serviceProblems['unauthorized'],
         detail: 'Send a valid API key as "Authorization: Bearer <key>".',
       });
-      return;
-    }
-    request.principal = principal;
-    done();
+    }, done);
   };
 }

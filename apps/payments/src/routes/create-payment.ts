@@ -61,7 +61,7 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
   app.post(
     '/api/v1/payments',
     {
-      onRequest: authenticate(services.keys),
+      onRequest: authenticate(services),
       preHandler: checkAmount,
       config: {
         tollgate: {

@@ -15,7 +15,7 @@ export function rateLimitsRoute(app: FastifyInstance, services: Services): void 
   app.get(
     '/api/v1/rate-limits',
     {
-      onRequest: authenticate(services.keys),
+      onRequest: authenticate(services),
       schema: {
         summary: "The caller's rate-limit state per policy (consumes nothing).",
         tags: ['configuration'],

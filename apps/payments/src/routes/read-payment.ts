@@ -11,7 +11,7 @@ export function readPaymentRoute(app: FastifyInstance, services: Services): void
   app.get(
     '/api/v1/payments/:transaction_id',
     {
-      onRequest: authenticate(services.keys),
+      onRequest: authenticate(services),
       config: { tollgate: {} },
       schema: {
         summary: "Read one of the caller's payments.",

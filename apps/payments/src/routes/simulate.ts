@@ -33,7 +33,7 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
   app.post(
     '/api/v1/simulate-concurrent',
     {
-      onRequest: authenticate(services.keys),
+      onRequest: authenticate(services),
       preHandler: checkAmount,
       config: { tollgate: {} },
       schema: {
