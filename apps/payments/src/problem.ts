@@ -15,6 +15,7 @@ export const serviceProblems = defineProblems({
   'database-unavailable': { status: 503, title: 'Service Unavailable' },
   'processor-unavailable': { status: 503, title: 'Payment Processor Unavailable' },
   'simulation-unavailable': { status: 503, title: 'Simulation Unavailable' },
+  'rate-limits-unavailable': { status: 503, title: 'Rate Limits Unavailable' },
 });
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */

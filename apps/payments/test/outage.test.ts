@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../../../testkit/index.ts';
+import { freshDatabase, PrivateRedis, waitFor } from '../../../testkit/index.ts';
 import { CuttableProxy } from './proxy.ts';
 import { newKey, pay, type RunningService, startService } from './service.ts';
 
@@ -160,5 +160,54 @@ describe('the database lost while a payment is at the processor', () => {
       await service.close();
       await proxy.down();
     }
+  });
+});
+
+describe('Redis lost, then back', () => {
+  let service: RunningService;
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    service = await startService({
+      DATABASE_URL: await freshDatabase(),
+      REDIS_URL: redis.url,
+      API_KEYS: 'key-alice:alice',
+      LOG_LEVEL: 'silent',
+    });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await redis?.dispose();
+  });
+
+  const get = (path: string) => fetch(service.url + path, { headers: { authorization: 'Bearer key-alice' } });
+
+  it('keeps taking payments exactly once (limits fail open), says degraded, and cannot report limits', {
+    timeout: 30_000,
+  }, async () => {
+    const key = newKey();
+    const first = await pay(service.url, { key });
+    expect(first.status).toBe(201);
+    expect((await get('/api/v1/rate-limits')).status).toBe(200);
+
+    await redis.kill();
+    const during = await pay(service.url, { key: newKey() });
+    expect(during.status).toBe(201); // PostgreSQL decides the key; the limits are not enforced meanwhile
+    const replay = await pay(service.url, { key }); // the replay cache is gone: PostgreSQL answers
+    expect([replay.status, replay.text]).toEqual([201, first.text]);
+    const health = await fetch(`${service.url}/health`);
+    expect([health.status, ((await health.json()) as { status: string }).status]).toEqual([200, 'degraded']);
+    // Not "every limit untouched": the counters cannot be read.
+    const limits = await get('/api/v1/rate-limits');
+    expect([limits.status, limits.headers.get('retry-after')]).toEqual([503, '1']);
+    expect(limits.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+
+    await redis.start(); // back, empty
+    await waitFor(async () => (await get('/api/v1/rate-limits')).status === 200, 'the limits readable again');
+    expect(((await (await fetch(`${service.url}/health`)).json()) as { status: string }).status).toBe(
+      'healthy',
+    );
+    expect((await pay(service.url, { key: newKey() })).status).toBe(201);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { definePolicy } from 'tollgate';
 import { PAYMENTS_ROUTE, servicePolicies } from '../limits.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { AuthHeaders } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { authenticate } from './authenticate.ts';
@@ -28,6 +29,14 @@ export function rateLimitsRoute(app: FastifyInstance, services: Services): void 
         principal: request.principal,
         route: PAYMENTS_ROUTE,
       });
+      // The counters could not be read: say so, rather than report every limit as untouched.
+      if (result.reason === 'store-unavailable') {
+        return sendProblem(reply.header('retry-after', '1'), {
+          ...serviceProblems['rate-limits-unavailable'],
+          detail: 'The rate-limit counters cannot be read right now. Retry after 1 s.',
+          retry_after: 1,
+        });
+      }
       const body = {
         principal: request.principal,
         policies: result.policies.map((state) => {
