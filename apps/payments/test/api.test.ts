@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, keyPrefix, redisUrl } from '../../../testkit/index.ts';
+import { parseRawResponse, rawExchange } from '../../../testkit/raw-http.ts';
 import { newKey, pay, paymentBody, type RunningService, scratchDir, startService } from './service.ts';
 
 const API_KEYS = 'key-alice:alice,key-bob:bob,key-carol:carol,key-dave:dave,key-erin:erin';
@@ -315,7 +316,7 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     const guarded = await startService({
       ...env,
       ...(dir ? { DATA_DIR: dir.path } : { REDIS_KEY_PREFIX: keyPrefix() }),
-      RATE_LIMIT_IP: '3',
+      RATE_LIMIT_IP: '4',
       RATE_LIMIT_IP_WINDOW_S: '3600',
     });
     try {
@@ -323,6 +324,19 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
         fetch(`${guarded.url}${path}`, {
           headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
         });
+      // Two Authorization headers (Node reads the first, a proxy might read the last): no key at
+      // all, refused 400 — and paid for like any request without a valid key.
+      const twice = parseRawResponse(
+        await rawExchange(
+          guarded.url,
+          'GET /api/v1/rate-limits HTTP/1.1\r\nHost: x\r\nauthorization: Bearer key-alice\r\nAuthorization: Bearer key-bob\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      expect([twice.status, twice.headers['x-ratelimit-remaining'], twice.body.detail]).toEqual([
+        400,
+        '3',
+        'Send one Authorization header, not several.',
+      ]);
       const paths = ['/api/v1/rate-limits', '/api/v1/payments/txn_guess', '/api/v1/audit-logs'];
       for (const [i, path] of paths.entries()) {
         const refused = await guess(path, i === 1 ? undefined : `sk_guess_${i}`);

@@ -20,7 +20,10 @@ declare module 'fastify' {
  */
 export function authenticate(services: Pick<Services, 'keys' | 'failedAuth'>) {
   return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    const principal = services.keys.principalOf(request.headers.authorization);
+    // Node keeps the first of two Authorization headers; a proxy in front may keep the last, and
+    // the two would disagree on who is calling: two is no valid key at all.
+    const repeated = authorizations(request.raw.rawHeaders) > 1;
+    const principal = repeated ? undefined : services.keys.principalOf(request.headers.authorization);
     if (principal !== undefined) {
       request.principal = principal;
       done();
@@ -37,6 +40,13 @@ export function authenticate(services: Pick<Services, 'keys' | 'failedAuth'>) {
           retry_after: wait,
         });
       }
+      if (repeated) {
+        return sendProblem(reply, {
+          ...serviceProblems['invalid-request'],
+          detail: 'Send one Authorization header, not several.',
+          errors: [{ in: 'headers', field: '/authorization', message: 'must appear once' }],
+        });
+      }
       reply.header('www-authenticate', 'Bearer realm="payments"');
       return sendProblem(reply, {
         ...serviceProblems['unauthorized'],
@@ -44,4 +54,13 @@ export function authenticate(services: Pick<Services, 'keys' | 'failedAuth'>) {
       });
     }, done);
   };
+}
+
+/** How many Authorization headers a request has (`rawHeaders`: name, value, name, value…). */
+function authorizations(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length === 13 && rawHeaders[i]!.toLowerCase() === 'authorization') count++;
+  }
+  return count;
 }
