@@ -27,6 +27,9 @@ export class ApiKeys {
 
   /** From `API_KEYS` (`key:principal,…`), else `API_KEY` (principal `default`), else the development key. */
   static fromConfig(config: Pick<Config, 'API_KEYS' | 'API_KEY'>): ApiKeys {
+    if (config.API_KEYS && config.API_KEY) {
+      throw new Error('API_KEYS and API_KEY are both set: set one (API_KEY would be ignored)');
+    }
     if (config.API_KEYS) {
       const pairs = config.API_KEYS.split(',')
         .map((pair) => pair.trim())
@@ -36,6 +39,7 @@ export class ApiKeys {
           if (at <= 0 || at === pair.length - 1) throw new Error('API_KEYS: expected key:principal pairs');
           return [pair.slice(0, at), pair.slice(at + 1)] as const;
         });
+      if (pairs.length === 0) throw new Error('API_KEYS names no key: every request would be refused');
       // One key for two principals would make the later one win silently: a caller holding it
       // would act as (and read the payments of) whoever came last. Refused, without the key.
       const seen = new Set<string>();

@@ -38,6 +38,17 @@ describe('API keys from the configuration', () => {
     expect(fromKeys('old-key:alice,new-key:alice').principalOf('Bearer new-key')).toBe('alice');
   });
 
+  it('refuses a list that names no key, and API_KEYS beside API_KEY', () => {
+    for (const API_KEYS of [',', ' , ,'])
+      expect(() => fromKeys(API_KEYS)).toThrow('API_KEYS names no key: every request would be refused');
+    expect(() => ApiKeys.fromConfig({ API_KEYS: 'key-alice:alice', API_KEY: 'other' })).toThrow(
+      'API_KEYS and API_KEY are both set',
+    );
+    expect(ApiKeys.fromConfig({ API_KEYS: undefined, API_KEY: 'only' }).principalOf('Bearer only')).toBe(
+      'default',
+    );
+  });
+
   it('refuses pairs without a key or a principal', () => {
     for (const API_KEYS of ['key-alice', ':alice', 'key-alice:', 'key-alice:alice,bob'])
       expect(() => fromKeys(API_KEYS)).toThrow(/expected key:principal pairs/);

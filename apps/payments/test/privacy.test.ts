@@ -85,6 +85,28 @@ describe('request ids and logs', () => {
       expect(id).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.[1-3]$/);
   });
 
+  it('answers a flood of /health (open to anyone) with a few database probes, not one each', async () => {
+    const database = service.services.database;
+    const query = database.query.bind(database);
+    let probes = 0;
+    // A slow database (50 ms a probe): the requests of the flood overlap its probes.
+    database.query = (async (text: string, params?: readonly unknown[]) => {
+      if (text === 'SELECT 1') {
+        probes++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return query(text, params);
+    }) as typeof database.query;
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => fetch(`${service.url}/health`)));
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      expect(probes).toBeGreaterThan(0);
+      expect(probes).toBeLessThan(10); // one each, before
+    } finally {
+      database.query = query;
+    }
+  });
+
   it('never writes a query string value to a log line', async () => {
     const secret = `sk_live_${newKey()}`;
     for (const path of [

@@ -34,6 +34,7 @@ export class BearerKeys {
         if (at <= 0 || at === pair.length - 1) throw new Error(`${variable}: expected key:id pairs`);
         return [pair.slice(0, at), pair.slice(at + 1)] as const;
       });
+    if (pairs.length === 0) throw new Error(`${variable} names no key: every request would be refused`);
     // One key naming two ids would make the later one win silently. Refused, without the key.
     const seen = new Set<string>();
     pairs.forEach(([key], index) => {

@@ -40,6 +40,9 @@ describe('configuration', () => {
       expect(() => BearerKeys.parse(variable, 'k-1:alice,k-2:bob,k-1:mallory', 'dev')).toThrow(
         new Error(`${variable}: pair 3 repeats the key of an earlier pair`),
       );
+    expect(() => BearerKeys.parse('WORKER_KEYS', ' , ', 'dev')).toThrow(
+      'WORKER_KEYS names no key: every request would be refused',
+    );
     const rotated = BearerKeys.parse('API_KEYS', 'old-key:alice,new-key:alice', 'dev');
     expect(rotated.principalOf('Bearer old-key')).toBe('alice');
     expect(rotated.principalOf('Bearer new-key')).toBe('alice');

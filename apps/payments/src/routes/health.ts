@@ -37,12 +37,21 @@ async function timed(
 /** `GET /health` (component checks), `/health/live` and `/health/ready`. */
 export function healthRoutes(app: FastifyInstance, services: Services, lifecycle: Lifecycle): void {
   const { database, redis } = services;
-  const checks = async (log: FastifyBaseLogger) => {
+  const probe = async (log: FastifyBaseLogger) => {
     const [db, cache] = await Promise.all([
       timed(() => database.query('SELECT 1'), log, 'database'),
       redis ? timed(() => redis.ping(), log, 'redis') : Promise.resolve<Check>({ status: 'not_configured' }),
     ]);
     return { database: { ...db, kind: database.kind }, redis: cache };
+  };
+  // `/health` is open to anyone: requests that arrive while a probe runs share its answer, so a
+  // flood of them costs the database one query at a time, not one each.
+  let running: ReturnType<typeof probe> | undefined;
+  const checks = (log: FastifyBaseLogger) => {
+    running ??= probe(log).finally(() => {
+      running = undefined;
+    });
+    return running;
   };
   const schema = (summary: string) => ({ schema: { summary, tags: ['health'] } });
 
