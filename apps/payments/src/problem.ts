@@ -8,6 +8,7 @@ export const serviceProblems = defineProblems({
   unauthorized: { status: 401, title: 'Unauthorized' },
   'not-found': { status: 404, title: 'Not Found' },
   'payload-too-large': { status: 413, title: 'Payload Too Large' },
+  'uri-too-long': { status: 414, title: 'URI Too Long' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Media Type' },
   'invalid-payment': { status: 422, title: 'Invalid Payment' },
   'simulation-in-progress': { status: 429, title: 'Simulation In Progress' },
@@ -69,6 +70,13 @@ export function errorHandler(
   const invalid = schemaProblem(error, serviceProblems['invalid-request']);
   if (invalid) return sendProblem(reply, invalid);
   const status = error.statusCode ?? 500;
+  if (status === 414) {
+    // Fastify's message repeats the whole URL (up to the header limit): not worth echoing.
+    return sendProblem(reply, {
+      ...serviceProblems['uri-too-long'],
+      detail: 'A path parameter is longer than this service accepts (100 characters).',
+    });
+  }
   if (status >= 400 && status < 500) {
     const kinds: Record<number, ProblemKind> = {
       413: serviceProblems['payload-too-large'],

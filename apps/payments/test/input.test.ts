@@ -216,6 +216,20 @@ describe.each(configurations)('input the service refuses, on %s', (_name, open) 
       expect([400, 404], id).toContain(response.status);
       expect(response.headers.get('content-type'), id).toMatch(/^application\/problem\+json/);
     }
+    // Past Fastify's parameter length: 414, said plainly, without the URL echoed back.
+    const long = 'y'.repeat(5000);
+    const response = await fetch(`${service.url}/api/v1/payments/${long}`, {
+      headers: { authorization: 'Bearer key-alice' },
+    });
+    const problem = (await response.json()) as {
+      status: number;
+      type: string;
+      title: string;
+      detail: string;
+    };
+    expect([response.status, problem.status, problem.title]).toEqual([414, 414, 'URI Too Long']);
+    expect(problem.type).toMatch(/uri-too-long$/);
+    expect(problem.detail).not.toContain(long.slice(0, 200));
   });
 
   it('accepts what it refuses nothing of: UTF-8 spelled any way, trailing zeros, exponents, identity', async () => {
