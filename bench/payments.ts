@@ -279,9 +279,9 @@ type Measured = Figures & { operations: number; cpuMicros?: Record<string, numbe
 /** Each process's median CPU per operation over `rows`. */
 function medianCpu(rows: readonly Measured[]): Record<string, number> {
   const names = [...new Set(rows.flatMap((row) => Object.keys(row.cpuMicros ?? {})))];
-  return Object.fromEntries(
-    names.map((name) => [name, median(rows.map((row) => row.cpuMicros?.[name] ?? 0))]),
-  );
+  const medians = names.map((name) => [name, median(rows.map((row) => row.cpuMicros?.[name] ?? 0))] as const);
+  // A process that used under 1 µs in most rounds is not part of this operation's budget.
+  return Object.fromEntries(medians.filter(([, micros]) => micros >= 1));
 }
 
 function cpuText(micros: Record<string, number> | undefined): string {
