@@ -21,6 +21,9 @@ const settings = {
   STREAMER_CONFIG: { default: undefined, read: text },
   LOG_LEVEL: { default: 'info', read: logLevel },
   IDEMPOTENCY_LEASE_MS: { default: 30_000, read: integer(100, 3_600_000) },
+  /** Requests without a valid key or webhook secret, per client address (key guessing is bounded). */
+  RATE_LIMIT_IP: { default: 60, read: integer(1, 1e9) },
+  RATE_LIMIT_IP_WINDOW_S: { default: 60, read: integer(1, 86_400) },
   /** The longest a client may take to send a whole request; then 408 and the connection closes. */
   REQUEST_TIMEOUT_MS: { default: 30_000, read: integer(100, 600_000) },
   /** On SIGTERM, how long requests in flight may take before the process stops anyway. */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { MemoryRateLimitStore, type RateLimitStore } from 'tollgate';
+import { MemoryRateLimitStore, RateLimiter, type RateLimitStore } from 'tollgate';
 import {
   type IdempotencyStore,
   MemoryIdempotencyStore,
@@ -34,6 +34,11 @@ export interface Services {
   readonly policies: PolicyDocument;
   readonly metrics: ServiceMetrics;
   readonly rateLimitStore: RateLimitStore;
+  /**
+   * `per-ip`: requests without a valid key or webhook secret, per client address. They pay no
+   * other limit, so this one bounds guessing; a caller with a valid key never touches it.
+   */
+  readonly failedAuth: RateLimiter;
   /** Where the rows whose Storage is "Redis" keep their keys (memory on the embedded default). */
   readonly idempotencyStore: IdempotencyStore;
   /**
@@ -72,6 +77,7 @@ export async function openServices(config: Config): Promise<Services> {
     throw error;
   }
   const prefix = config.REDIS_KEY_PREFIX;
+  const rateLimitStore = redis ? new RedisRateLimitStore({ redis, prefix }) : new MemoryRateLimitStore();
   return {
     config,
     database,
@@ -81,7 +87,19 @@ export async function openServices(config: Config): Promise<Services> {
     telegram,
     policies: config.policies,
     metrics: new ServiceMetrics(),
-    rateLimitStore: redis ? new RedisRateLimitStore({ redis, prefix }) : new MemoryRateLimitStore(),
+    rateLimitStore,
+    failedAuth: new RateLimiter({
+      store: rateLimitStore,
+      policies: [
+        {
+          name: 'per-ip',
+          algorithm: 'sliding-window',
+          limit: config.RATE_LIMIT_IP,
+          windowSeconds: config.RATE_LIMIT_IP_WINDOW_S,
+          subject: ['ip'],
+        },
+      ],
+    }),
     idempotencyStore: redis
       ? new RedisIdempotencyStore({ redis, prefix: `${prefix}idem:` })
       : new MemoryIdempotencyStore(),

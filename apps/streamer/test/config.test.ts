@@ -78,4 +78,34 @@ describe('configuration', () => {
       expect([second.status, second.headers.get('x-ratelimit-limit')]).toEqual([429, '1']);
     });
   });
+
+  it('bounds requests without a valid key or webhook secret per address (401, then 429); valid keys are untouched', async () => {
+    const service = await startService({ DATA_DIR: join(dir.path, 'guessing'), RATE_LIMIT_IP: '3' });
+    try {
+      const send = (path: string, headers: Record<string, string>, method = 'GET') =>
+        fetch(`${service.url}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...headers },
+          ...(method === 'POST' && { body: '{}' }),
+        });
+      const guesses = [
+        () => send('/api/wallet', { authorization: 'Bearer guess-1' }),
+        () => send('/internal/worker/events', { authorization: 'Bearer guess-2' }, 'POST'),
+        () => send('/integrations/telegram/payments', { 'x-telegram-bot-api-secret-token': 'guess' }, 'POST'),
+      ];
+      for (const [i, guess] of guesses.entries()) {
+        const refused = await guess();
+        expect([refused.status, refused.headers.get('x-ratelimit-remaining')]).toEqual([401, String(2 - i)]);
+      }
+      for (const guess of guesses) {
+        const limited = await guess();
+        const problem = (await limited.json()) as { policies: string[] };
+        expect([limited.status, problem.policies]).toEqual([429, ['per-ip']]);
+        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      expect((await user(service.url, 'u1').wallet()).status).toBe(200); // same address, a valid key
+    } finally {
+      await service.close();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { rateLimitHeaders } from 'tollgate';
-import { problems } from 'tollgate/fastify';
+import { limitedAnswer } from 'tollgate/fastify';
 import { sendProblem, serviceProblems } from '../problem.ts';
 import type { Services } from '../services.ts';
 
@@ -30,16 +30,12 @@ export function authenticate(services: Pick<Services, 'keys' | 'failedAuth'>) {
       return;
     }
     services.failedAuth.check({ ip: request.ip }).then((limits) => {
-      reply.headers(rateLimitHeaders(limits));
+      const headers = rateLimitHeaders(limits);
       if (!limits.allowed) {
-        const wait = limits.retryAfterSeconds;
-        return sendProblem(reply.header('retry-after', String(wait)), {
-          ...problems['rate-limited'],
-          detail: `Too many requests without a valid API key from this address. Retry after ${wait} s.`,
-          policies: ['per-ip'],
-          retry_after: wait,
-        });
+        const answer = limitedAnswer(limits, headers);
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
       }
+      reply.headers(headers);
       if (repeated) {
         return sendProblem(reply, {
           ...serviceProblems['invalid-request'],

@@ -32,7 +32,7 @@ function toInvoice(row: InvoiceRow) {
  */
 export function invoiceRoutes(app: FastifyInstance, services: Services): void {
   const { database } = services;
-  const onRequest = bearer(services.users, 'streamer');
+  const onRequest = bearer(services.users, 'streamer', services.failedAuth);
 
   app.post(
     '/api/payments/stars/createInvoice',

@@ -23,7 +23,7 @@ interface StreamerRow {
 /** `POST /api/streamers` (submit one, limited per user) and `GET /api/streamers/:id`. */
 export function streamerRoutes(app: FastifyInstance, services: Services): void {
   const { database } = services;
-  const onRequest = bearer(services.users, 'streamer');
+  const onRequest = bearer(services.users, 'streamer', services.failedAuth);
 
   app.post(
     '/api/streamers',

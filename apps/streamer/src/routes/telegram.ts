@@ -29,7 +29,7 @@ export function telegramRoute(app: FastifyInstance, services: Services): void {
   app.post(
     '/integrations/telegram/payments',
     {
-      onRequest: telegramSecret(services.telegram),
+      onRequest: telegramSecret(services.telegram, services.failedAuth),
       config: routeConfig(services, 'POST', '/integrations/telegram/payments', true),
       schema: { body: TelegramUpdate },
     },

@@ -17,7 +17,7 @@ export function voteRoute(app: FastifyInstance, services: Services): void {
   app.post(
     '/api/votes',
     {
-      onRequest: bearer(services.users, 'streamer'),
+      onRequest: bearer(services.users, 'streamer', services.failedAuth),
       config: routeConfig(services, 'POST', '/api/votes', true),
       schema: { body: VoteRequest },
     },

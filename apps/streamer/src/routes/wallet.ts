@@ -22,7 +22,7 @@ interface LedgerRow {
 /** `GET /api/wallet` and `POST /api/wallet/withdraw` (one debit per key; 402 when short). */
 export function walletRoutes(app: FastifyInstance, services: Services): void {
   const { database } = services;
-  const onRequest = bearer(services.users, 'streamer');
+  const onRequest = bearer(services.users, 'streamer', services.failedAuth);
 
   app.get('/api/wallet', { onRequest, config: { tollgate: false } }, async (request) => {
     const user = request.principal!;

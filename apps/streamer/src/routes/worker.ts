@@ -29,7 +29,7 @@ async function unknownStreamers(tx: Transaction, ids: readonly string[]): Promis
  * clip id, within a batch and across batches — and streamer status.
  */
 export function workerRoutes(app: FastifyInstance, services: Services): void {
-  const onRequest = bearer(services.workers, 'streamer-workers');
+  const onRequest = bearer(services.workers, 'streamer-workers', services.failedAuth);
 
   app.post(
     '/internal/worker/events',
