@@ -129,10 +129,10 @@ async function failsFirst(url: string, exchange: Exchange): Promise<boolean> {
   return true;
 }
 
-/** How long `/pay-slowly` works: long enough for copies sent at once to arrive meanwhile. */
-const slowlyMs = 300;
-const working = (url: string) =>
-  url === '/pay-slowly' ? new Promise((resolve) => setTimeout(resolve, slowlyMs)) : undefined;
+/** `/pay-slowly` works until the test says it is done (`finish`), so copies sent meanwhile overlap it. */
+let finished: Promise<void> = Promise.resolve();
+let finish = () => undefined as void;
+const working = (url: string) => (url === '/pay-slowly' ? finished : undefined);
 
 interface Subject {
   send: Send;
@@ -276,8 +276,17 @@ describe.each([
     it('runs copies of one request sent at once once, spending the operation limit once: the caller’s other payment goes through', async () => {
       await fresh();
       const copy = { 'x-account': account, 'idempotency-key': key() };
+      // The payments run until every request that does not run has been answered (or 10 s).
+      finished = new Promise((resolve) => {
+        finish = resolve;
+        setTimeout(resolve, 10_000).unref();
+      });
+      let answered = 0;
       const send = (headers: Record<string, string>) =>
-        subject.send({ url: '/pay-slowly', headers, json: { amount: 7 } });
+        subject.send({ url: '/pay-slowly', headers, json: { amount: 7 } }).then((answer) => {
+          if (++answered === 11) finish();
+          return answer;
+        });
       const answers = await Promise.all([
         ...Array.from({ length: 12 }, () => send(copy)),
         send({ ...copy, 'idempotency-key': key() }),
