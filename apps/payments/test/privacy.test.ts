@@ -89,11 +89,11 @@ describe('request ids and logs', () => {
     const database = service.services.database;
     const query = database.query.bind(database);
     let probes = 0;
-    // A slow database (50 ms a probe): the requests of the flood overlap its probes.
+    // A slow database (300 ms a probe): the requests of the flood overlap its probes.
     database.query = (async (text: string, params?: readonly unknown[]) => {
       if (text === 'SELECT 1') {
         probes++;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 300));
       }
       return query(text, params);
     }) as typeof database.query;
