@@ -28,6 +28,10 @@ describe('payments client end to end', () => {
         maxDelayMs: 10,
         random: seededRandom(3),
         budget: { ratio: 1 },
+        // Exactly-once is the point here, not the breaker (breaker.test.ts): five failures in a
+        // row among 60 concurrent payments depends on how a loaded machine orders them, and
+        // an open circuit fails the rest fast.
+        breaker: false,
       },
     });
 
