@@ -14,7 +14,10 @@ export interface ServiceProcess {
  * Starts the service whose entry point is `main` on a free loopback port, with `env` over
  * the test defaults; resolves once it reports its port (over IPC), rejects if it exits first.
  */
-export async function spawnService(main: string, env: Record<string, string>): Promise<ServiceProcess> {
+export async function spawnService(
+  main: string,
+  env: Record<string, string | undefined>,
+): Promise<ServiceProcess> {
   const child = fork(main, [], {
     execArgv: ['--conditions=tollgate-source', '--import', 'tsx'],
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...env },

@@ -106,14 +106,28 @@ export class ConfigError extends Error {
   readonly code = 'ERR_PAYMENTS_CONFIG';
 }
 
-/** Reads the configuration from `env` (and the file `env.CONFIG_FILE` names, if any). */
+/**
+ * Settings that may not be given empty: with neither key setting the service accepts the
+ * public development key, so `API_KEYS=$KEYS` with `KEYS` unset must not start it that way.
+ */
+const credentials: ReadonlySet<string> = new Set(['API_KEYS', 'API_KEY']);
+
+/**
+ * Reads the configuration from `env` (and the file `env.CONFIG_FILE` names, if any). An empty
+ * variable counts as unset — the file's value, else the default — except for a credential.
+ */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const file = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
   const config: Record<string, unknown> = {};
   for (const name of settingNames) {
     const setting = settings[name];
-    const raw = env[name] ?? file[name];
+    const raw = (env[name] === '' ? undefined : env[name]) ?? file[name];
     if (raw === undefined || raw === '') {
+      if (credentials.has(name) && (raw === '' || env[name] === '')) {
+        throw new ConfigError(
+          `${name} is set but empty: give it keys, or unset it (with no key setting at all the development key is accepted)`,
+        );
+      }
       config[name] = setting.default;
       continue;
     }

@@ -22,7 +22,8 @@ describe('the payments service section of the README', () => {
   const dir = scratchDir();
   let service: ServiceProcess;
   beforeAll(async () => {
-    service = await spawnService({ DATA_DIR: dir.path, API_KEY: '', API_KEYS: '' });
+    // No key setting at all (not even one this test process has): the README's development key.
+    service = await spawnService({ DATA_DIR: dir.path, API_KEY: undefined, API_KEYS: undefined });
   });
   afterAll(async () => {
     service.child.kill('SIGTERM');

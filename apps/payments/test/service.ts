@@ -34,7 +34,8 @@ export async function startService(
 export type { ServiceProcess } from '../../../testkit/service-process.ts';
 
 /** The service as its own process (`node --conditions=tollgate-source --import tsx src/main.ts`). */
-export function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+/** `undefined` unsets a variable this test process has. */
+export function spawnService(env: Record<string, string | undefined>): Promise<ServiceProcess> {
   return spawnServiceProcess(main, env);
 }
 

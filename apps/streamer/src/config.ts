@@ -32,6 +32,9 @@ const settings = {
 
 type Settings = typeof settings;
 
+/** Settings whose absence means a public development value (see `auth.ts`): never given empty. */
+const credentials: ReadonlySet<string> = new Set(['API_KEYS', 'WORKER_KEYS', 'TELEGRAM_WEBHOOK_SECRET']);
+
 /** The service's configuration: one value per setting, and the limits set by configuration key. */
 export type Config = {
   -readonly [K in keyof Settings]: ReturnType<Settings[K]['read']> | Settings[K]['default'];
@@ -61,6 +64,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   for (const name of settingNames) {
     const raw = env[name];
     if (raw === undefined || raw === '') {
+      // Unset, a credential falls back to a public development value: given empty, it is a
+      // mistake (`API_KEYS=$KEYS` with `KEYS` unset), not a wish for that value.
+      if (raw === '' && credentials.has(name)) {
+        throw new ConfigError(
+          `${name} is set but empty: give it a value, or unset it (unset, the development value is accepted)`,
+        );
+      }
       config[name] = settings[name].default;
       continue;
     }

@@ -33,6 +33,10 @@ describe('configuration', () => {
     writeFileSync(file, '{"limits": {"withdrawPerHour": "many"}}');
     expect(() => loadConfig({ STREAMER_CONFIG: file })).toThrow(/limits\.withdrawPerHour/);
     expect(() => loadConfig({ STREAMER_CONFIG: join(dir.path, 'missing.json') })).toThrow(PolicyFileError);
+    // A credential given empty (`API_KEYS=$KEYS`, `KEYS` unset) is a mistake, not the development value.
+    for (const name of ['API_KEYS', 'WORKER_KEYS', 'TELEGRAM_WEBHOOK_SECRET'])
+      expect(() => loadConfig({ [name]: '' })).toThrow(new RegExp(`^${name} is set but empty`));
+    expect(loadConfig({ PORT: '' }).PORT).toBe(8001); // any other setting given empty: its default
   });
 
   it('refuses a bearer key listed twice, naming the variable and the pair but never the key', () => {

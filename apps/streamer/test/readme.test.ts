@@ -26,9 +26,9 @@ describe('the streamer service section of the README', () => {
   beforeAll(async () => {
     service = await spawnService({
       DATA_DIR: dir.path,
-      API_KEYS: '',
-      WORKER_KEYS: '',
-      TELEGRAM_WEBHOOK_SECRET: '',
+      API_KEYS: undefined,
+      WORKER_KEYS: undefined,
+      TELEGRAM_WEBHOOK_SECRET: undefined,
     });
   });
   afterAll(async () => {
