@@ -82,26 +82,21 @@ export class RouteGate<Req> {
     // Copies of one request sent at once (a client retrying too eagerly) would each spend the
     // operation quota until the truth tells them apart — when the key is claimed there, not in
     // the admission — locking the caller's other requests out meanwhile. Within this process the
-    // first copy decides: the others wait for its admission, and if it goes on to run, they are
-    // in flight and pay what a conflict pays. (Copies of a replay then replay each on its own.)
+    // first copy decides: the others (same body) wait for its admission, and if it goes on to
+    // run, they are in flight and pay what a conflict pays. (Copies of a replay then replay each
+    // on its own; a request with another body is left to the store, which knows the key's.)
     const now = timings.clock.now();
     const first = this.running.get(keyed.scope);
-    if (first !== undefined && first.until > now && timings.waitMs === 0) {
+    if (
+      first !== undefined &&
+      first.until > now &&
+      first.fingerprint === keyed.fingerprint &&
+      timings.waitMs === 0
+    ) {
       const runs = await first.runs;
       if (runs && this.running.get(keyed.scope) === first) {
         const limited = await this.decide(exchange, { requestChecks, operationChecks: [] });
-        if (limited) return limited;
-        const record = {
-          state: 'in-flight',
-          leaseRemainingMs: 1000,
-          expiresInMs: timings.ttlMs,
-          response: null,
-        } as const;
-        const begun = this.gate.engine.answer(
-          { ...record, fingerprint: first.fingerprint },
-          keyed.fingerprint,
-        );
-        return keyAnswer(this.gate, exchange, settings, begun);
+        return limited ?? keyAnswer(this.gate, exchange, settings, inFlight);
       }
       return this.admitKeyed(exchange, settings, keyed, requestChecks, operationChecks);
     }
@@ -379,6 +374,9 @@ export class RouteGate<Req> {
 }
 
 const unknownKey: KeyOutcome = { status: 'unknown' };
+
+/** What a copy of a request this process is running answers: 409, retry in a second. */
+const inFlight = { status: 'in-flight', retryAfterSeconds: 1 } as const;
 
 /** A key a request of this process is deciding or running. */
 interface Running {

@@ -110,7 +110,9 @@ function protect(
     ).then((answer) => {
       if (answer) send(reply, answer);
       else {
-        if (exchange.running) reply.raw.once('close', () => routeGate.ended(exchange));
+        // A client that hung up during the admission has closed the response already.
+        if (exchange.running && reply.raw.closed) routeGate.ended(exchange);
+        else if (exchange.running) reply.raw.once('close', () => routeGate.ended(exchange));
         reply.headers(gate.headers(exchange));
         next();
       }
