@@ -37,9 +37,12 @@ export class ApiKeys {
         .map((pair) => {
           const at = pair.lastIndexOf(':');
           if (at <= 0 || at === pair.length - 1) throw new Error('API_KEYS: expected key:principal pairs');
-          return [pair.slice(0, at), pair.slice(at + 1)] as const;
+          return [pair.slice(0, at), pair.slice(at + 1).trim()] as const;
         });
       if (pairs.length === 0) throw new Error('API_KEYS names no key: every request would be refused');
+      pairs.forEach(([key], index) => {
+        if (!sendable.test(key)) throw new Error(`API_KEYS: pair ${index + 1}'s key ${unsendable}`);
+      });
       // One key for two principals would make the later one win silently: a caller holding it
       // would act as (and read the payments of) whoever came last. Refused, without the key.
       const seen = new Set<string>();
@@ -49,7 +52,10 @@ export class ApiKeys {
       });
       return new ApiKeys(pairs);
     }
-    if (config.API_KEY) return new ApiKeys([[config.API_KEY, 'default']]);
+    if (config.API_KEY) {
+      if (!sendable.test(config.API_KEY)) throw new Error(`API_KEY: the key ${unsendable}`);
+      return new ApiKeys([[config.API_KEY, 'default']]);
+    }
     return new ApiKeys([[DEVELOPMENT_API_KEY, 'default']], true);
   }
 
@@ -64,6 +70,10 @@ export class ApiKeys {
     return principal;
   }
 }
+
+/** What `Authorization: Bearer <key>` can carry (see `principalOf`): a key that cannot is refused at start. */
+const sendable = /^[\x21-\x7e]{1,512}$/;
+const unsendable = 'can never be sent: 1–512 visible ASCII characters, no spaces';
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();

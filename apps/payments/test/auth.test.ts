@@ -49,6 +49,15 @@ describe('API keys from the configuration', () => {
     );
   });
 
+  it('refuses a key no Authorization header can carry, and trims the principal', () => {
+    expect(() => fromKeys('k1 : alice')).toThrow("API_KEYS: pair 1's key can never be sent");
+    expect(() => fromKeys(`ok:a,${'x'.repeat(513)}:b`)).toThrow("API_KEYS: pair 2's key can never be sent");
+    expect(() => ApiKeys.fromConfig({ API_KEYS: undefined, API_KEY: 'with space' })).toThrow(
+      'API_KEY: the key can never be sent',
+    );
+    expect(fromKeys('k1: alice').principalOf('Bearer k1')).toBe('alice');
+  });
+
   it('refuses pairs without a key or a principal', () => {
     for (const API_KEYS of ['key-alice', ':alice', 'key-alice:', 'key-alice:alice,bob'])
       expect(() => fromKeys(API_KEYS)).toThrow(/expected key:principal pairs/);

@@ -32,8 +32,14 @@ export class BearerKeys {
       .map((pair) => {
         const at = pair.lastIndexOf(':');
         if (at <= 0 || at === pair.length - 1) throw new Error(`${variable}: expected key:id pairs`);
-        return [pair.slice(0, at), pair.slice(at + 1)] as const;
+        return [pair.slice(0, at), pair.slice(at + 1).trim()] as const;
       });
+    pairs.forEach(([key], index) => {
+      if (!/^[\x21-\x7e]{1,512}$/.test(key))
+        throw new Error(
+          `${variable}: pair ${index + 1}'s key can never be sent: 1–512 visible ASCII characters, no spaces`,
+        );
+    });
     if (pairs.length === 0) throw new Error(`${variable} names no key: every request would be refused`);
     // One key naming two ids would make the later one win silently. Refused, without the key.
     const seen = new Set<string>();

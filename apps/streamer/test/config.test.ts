@@ -47,6 +47,10 @@ describe('configuration', () => {
     expect(() => BearerKeys.parse('WORKER_KEYS', ' , ', 'dev')).toThrow(
       'WORKER_KEYS names no key: every request would be refused',
     );
+    expect(() => BearerKeys.parse('API_KEYS', 'k1 : alice', 'dev')).toThrow(
+      "API_KEYS: pair 1's key can never be sent",
+    );
+    expect(BearerKeys.parse('API_KEYS', 'k1: alice', 'dev').principalOf('Bearer k1')).toBe('alice');
     const rotated = BearerKeys.parse('API_KEYS', 'old-key:alice,new-key:alice', 'dev');
     expect(rotated.principalOf('Bearer old-key')).toBe('alice');
     expect(rotated.principalOf('Bearer new-key')).toBe('alice');
