@@ -5,6 +5,7 @@
  * refusal; and a draining process tells keep-alive clients to go, so it stops as soon as its
  * requests are done, not at the shutdown timeout.
  */
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRawResponse as parse, rawExchange } from '../../../testkit/raw-http.ts';
@@ -91,6 +92,43 @@ describe('a draining process', () => {
       expect(performance.now() - stopping).toBeLessThan(15_000); // not the 20 s shutdown timeout
     } finally {
       running.child.kill('SIGKILL');
+      dir.dispose();
+    }
+  });
+});
+
+describe('`npm start` as an operator runs it', () => {
+  it('drains and stops on a SIGTERM sent to npm, not only to node', { timeout: 60_000 }, async () => {
+    const dir = scratchDir();
+    const root = new URL('../../../', import.meta.url).pathname;
+    const npm = spawn('npm', ['start'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', DATA_DIR: dir.path, API_KEY: 'key-npm', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true, // its own process group, so nothing it started can outlive the test
+    });
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    try {
+      let logged = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        npm.stdout!.on('data', (chunk: Buffer) => {
+          logged += chunk;
+          const listening = /"port":(\d+)/.exec(logged);
+          if (listening) resolve(Number(listening[1]));
+        });
+        exited.then(() => reject(new Error(`npm start exited before listening:\n${logged}`)));
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+      npm.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow(); // nothing left listening
+      expect(logged).toMatch(/"msg":"stopped"/);
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
       dir.dispose();
     }
   });
