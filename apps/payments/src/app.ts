@@ -48,7 +48,10 @@ export async function buildApp(
     },
     bodyLimit: BODY_LIMIT,
     // A request must arrive whole within REQUEST_TIMEOUT_MS; parser refusals are problems too.
-    ...connectionOptions({ requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
+    ...connectionOptions({
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      ...(config.TRUST_PROXY !== undefined && { trustedProxies: config.TRUST_PROXY }),
+    }),
     genReqId: requestIdOf,
     // A URL Fastify cannot decode (`%ED%A0%80`, a lone surrogate) is a 400 problem like any other.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connectionOptions } from 'tollgate/fastify';
 
 /**
  * Every setting of the service, declared once: its environment variable, its default and how
@@ -8,6 +9,8 @@ import { readFileSync } from 'node:fs';
 const settings = {
   PORT: { default: 8000, read: integer(0, 65_535) },
   HOST: { default: '127.0.0.1', read: text },
+  /** The proxies in front (addresses or CIDRs, or a hop count): clients' addresses come from X-Forwarded-For. */
+  TRUST_PROXY: { default: undefined, read: proxies },
   /** PGlite's directory when DATABASE_URL is unset. */
   DATA_DIR: { default: './data', read: text },
   DATABASE_URL: { default: undefined, read: text },
@@ -157,6 +160,12 @@ function readConfigFile(path: string): Record<string, unknown> {
 }
 
 function text(value: string): string {
+  return value;
+}
+
+/** Proxies as `connectionOptions` takes them (it refuses anything but addresses, CIDRs or a hop count). */
+function proxies(value: string): string {
+  connectionOptions({ trustedProxies: value });
   return value;
 }
 

@@ -365,6 +365,28 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     }
   });
 
+  it('counts per-ip per client behind a trusted proxy (TRUST_PROXY), by X-Forwarded-For', async () => {
+    const dir = env.DATA_DIR === undefined ? undefined : scratchDir();
+    const proxied = await startService({
+      ...env,
+      ...(dir ? { DATA_DIR: dir.path } : { REDIS_KEY_PREFIX: keyPrefix() }),
+      RATE_LIMIT_IP: '1',
+      RATE_LIMIT_IP_WINDOW_S: '3600',
+      TRUST_PROXY: '127.0.0.1',
+    });
+    try {
+      const guess = (client: string) =>
+        fetch(`${proxied.url}/api/v1/rate-limits`, {
+          headers: { authorization: 'Bearer guess', 'x-forwarded-for': client },
+        }).then((answer) => answer.status);
+      expect([await guess('203.0.113.1'), await guess('203.0.113.1')]).toEqual([401, 429]);
+      expect(await guess('203.0.113.2')).toBe(401); // another client behind the same proxy
+    } finally {
+      await proxied.close();
+      dir?.dispose();
+    }
+  });
+
   it('keeps an append-only audit trail, newest first, per caller, paginated', async () => {
     const key = newKey();
     const { transaction_id } = JSON.parse((await pay(service.url, { key, apiKey: 'key-bob' })).text);

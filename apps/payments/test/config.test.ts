@@ -25,6 +25,12 @@ describe('configuration', () => {
     expect(loadConfig({ CONFIG_FILE, RATE_LIMIT_PAYMENTS: '7' }).RATE_LIMIT_PAYMENTS).toBe(7); // the environment wins
   });
 
+  it('takes TRUST_PROXY as addresses, CIDRs or a hop count, and nothing else', () => {
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8,127.0.0.1' }).TRUST_PROXY).toBe('10.0.0.0/8,127.0.0.1');
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe('2');
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/^TRUST_PROXY: trustedProxies: "true" is not/);
+  });
+
   it('refuses to start with a key setting given empty, rather than accept the development key', () => {
     for (const env of [{ API_KEYS: '' }, { API_KEY: '' }, { CONFIG_FILE: file({ API_KEYS: '' }) }]) {
       expect(() => loadConfig(env)).toThrow(ConfigError);

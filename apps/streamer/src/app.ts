@@ -54,7 +54,10 @@ export async function buildApp(
     },
     bodyLimit: BODY_LIMIT,
     // A request must arrive whole within REQUEST_TIMEOUT_MS; parser refusals are problems too.
-    ...connectionOptions({ requestTimeoutMs: config.REQUEST_TIMEOUT_MS }),
+    ...connectionOptions({
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      ...(config.TRUST_PROXY !== undefined && { trustedProxies: config.TRUST_PROXY }),
+    }),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { connectionOptions } from 'tollgate/fastify';
 import type { PolicyDocument } from 'tollgate/policies';
 import { loadStreamerPolicies } from './policies.ts';
 
@@ -9,6 +10,8 @@ import { loadStreamerPolicies } from './policies.ts';
 const settings = {
   PORT: { default: 8001, read: integer(0, 65_535) },
   HOST: { default: '127.0.0.1', read: text },
+  /** The proxies in front (addresses or CIDRs, or a hop count): clients' addresses come from X-Forwarded-For. */
+  TRUST_PROXY: { default: undefined, read: proxies },
   /** PGlite's directory when DATABASE_URL is unset. */
   DATA_DIR: { default: fileURLToPath(new URL('../data', import.meta.url)), read: text },
   DATABASE_URL: { default: undefined, read: text },
@@ -85,6 +88,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 }
 
 function text(value: string): string {
+  return value;
+}
+
+/** Proxies as `connectionOptions` takes them (it refuses anything but addresses, CIDRs or a hop count). */
+function proxies(value: string): string {
+  connectionOptions({ trustedProxies: value });
   return value;
 }
 

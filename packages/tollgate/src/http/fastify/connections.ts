@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { problem, problemAnswer, problems } from '../problem.ts';
 
@@ -9,6 +10,14 @@ export interface ConnectionOptions {
    * @default 30_000
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * The proxies in front of the server, whose `X-Forwarded-For` gives the client's address —
+   * the `ip` of rate-limit subjects: their addresses or CIDRs, comma-separated
+   * (`10.0.0.0/8,127.0.0.1`), or how many hops to trust (`1`). Without it the connecting
+   * address is the client's, so behind a proxy every client shares the proxy's.
+   * @default none
+   */
+  readonly trustedProxies?: string;
 }
 
 /**
@@ -23,8 +32,9 @@ export interface ConnectionOptions {
  * @example
  * const app = Fastify({ ...connectionOptions({ requestTimeoutMs: 10_000 }), bodyLimit: 1_048_576 });
  */
-export function connectionOptions({ requestTimeoutMs = 30_000 }: ConnectionOptions = {}) {
+export function connectionOptions({ requestTimeoutMs = 30_000, trustedProxies }: ConnectionOptions = {}) {
   return {
+    ...(trustedProxies !== undefined && { trustProxy: proxies(trustedProxies) }),
     requestTimeout: requestTimeoutMs,
     http: {
       connectionsCheckingInterval: 1000,
@@ -33,6 +43,32 @@ export function connectionOptions({ requestTimeoutMs = 30_000 }: ConnectionOptio
     },
     clientErrorHandler,
   };
+}
+
+/**
+ * Fastify's `trustProxy` for {@link ConnectionOptions.trustedProxies}: a hop count, or the list
+ * as given once every entry is an address or a CIDR (trusting every sender would let any
+ * client choose its own address, so `true` is not offered).
+ * @throws {TypeError} naming the entry that is neither.
+ */
+function proxies(given: string): string | ((address: string, hop: number) => boolean) {
+  const text = given.trim();
+  if (/^[0-9]+$/.test(text)) {
+    const hops = Number(text);
+    return (_address, hop) => hop < hops;
+  }
+  for (const entry of text.split(',')) {
+    const [address = '', bits, ...rest] = entry.trim().split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const prefix = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !prefix || rest.length > 0) {
+      throw new TypeError(
+        `trustedProxies: "${entry.trim()}" is not an address or a CIDR (give addresses or CIDRs, comma-separated, or a hop count)`,
+      );
+    }
+  }
+  return text;
 }
 
 function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
