@@ -84,20 +84,20 @@ export class RouteGate<Req> {
     // the admission — locking the caller's other requests out meanwhile. Within this process the
     // first copy decides: the others (same body) wait for its admission, and if it goes on to
     // run, they are in flight and pay what a conflict pays. (Copies of a replay then replay each
-    // on its own; a request with another body is left to the store, which knows the key's.)
+    // on its own; a request with another body is left to the store, which knows the key's; a
+    // route that waits for the claimant in flight keeps its wait.)
+    if (timings.waitMs > 0) return this.admitKeyed(exchange, settings, keyed, requestChecks, operationChecks);
     const now = timings.clock.now();
     const first = this.running.get(keyed.scope);
-    if (
-      first !== undefined &&
-      first.until > now &&
-      first.fingerprint === keyed.fingerprint &&
-      timings.waitMs === 0
-    ) {
-      const runs = await first.runs;
-      if (runs && this.running.get(keyed.scope) === first) {
-        const limited = await this.decide(exchange, { requestChecks, operationChecks: [] });
-        return limited ?? keyAnswer(this.gate, exchange, settings, inFlight);
+    if (first !== undefined && first.until > now) {
+      if (first.fingerprint === keyed.fingerprint) {
+        const runs = await first.runs;
+        if (runs && this.running.get(keyed.scope) === first) {
+          const limited = await this.decide(exchange, { requestChecks, operationChecks: [] });
+          return limited ?? keyAnswer(this.gate, exchange, settings, inFlight);
+        }
       }
+      // Not a copy of one running here: it neither waits nor takes the first's place.
       return this.admitKeyed(exchange, settings, keyed, requestChecks, operationChecks);
     }
     let decided!: (runs: boolean) => void;
