@@ -40,13 +40,11 @@ export class ApiKeys {
           return [pair.slice(0, at), pair.slice(at + 1).trim()] as const;
         });
       if (pairs.length === 0) throw new Error('API_KEYS names no key: every request would be refused');
-      pairs.forEach(([key], index) => {
-        if (!sendable.test(key)) throw new Error(`API_KEYS: pair ${index + 1}'s key ${unsendable}`);
-      });
       // One key for two principals would make the later one win silently: a caller holding it
       // would act as (and read the payments of) whoever came last. Refused, without the key.
       const seen = new Set<string>();
       pairs.forEach(([key], index) => {
+        if (!sendable.test(key)) throw new Error(`API_KEYS: pair ${index + 1}'s key ${unsendable}`);
         if (seen.has(key)) throw new Error(`API_KEYS: pair ${index + 1} repeats the key of an earlier pair`);
         seen.add(key);
       });

@@ -34,6 +34,25 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
   let service: RunningService;
   let dispose: () => void;
   let env: Record<string, string>;
+  /** `run` against a service of its own (its own data or Redis prefix) with `extra` settings. */
+  const withOwnService = async (
+    extra: Record<string, string>,
+    run: (service: RunningService) => Promise<void>,
+  ) => {
+    const dir = env.DATA_DIR === undefined ? undefined : scratchDir();
+    const service = await startService({
+      ...env,
+      ...(dir ? { DATA_DIR: dir.path } : { REDIS_KEY_PREFIX: keyPrefix() }),
+      ...extra,
+    });
+    try {
+      await run(service);
+    } finally {
+      await service.close();
+      dir?.dispose();
+    }
+  };
+
   const count = async (table: string, where = 'true', params: unknown[] = []) =>
     Number(
       (
@@ -289,102 +308,90 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
 
   it('answers refusals 429 once they have spent the caller’s limit, and the caller’s payments too; others pay on', async () => {
     // Its own service with a per-user limit of 3 an hour: no refill during the test.
-    const dir = env.DATA_DIR === undefined ? undefined : scratchDir();
-    const tight = await startService({
-      ...env,
-      ...(dir ? { DATA_DIR: dir.path } : { REDIS_KEY_PREFIX: keyPrefix() }),
-      RATE_LIMIT_USER: '3',
-      RATE_LIMIT_USER_WINDOW_S: '3600',
-    });
-    try {
-      const refuse = () =>
-        pay(tight.url, { key: newKey(), apiKey: 'key-dave', body: { ...paymentBody, amount: 0.001 } });
-      for (let i = 0; i < 3; i++) expect((await refuse()).status).toBe(422);
-      const spent = await refuse();
-      expect([spent.status, JSON.parse(spent.text).policies]).toEqual([429, ['per-user']]);
-      const limited = await pay(tight.url, { key: newKey(), apiKey: 'key-dave' });
-      expect([limited.status, JSON.parse(limited.text).policies]).toEqual([429, ['per-user']]);
-      expect((await pay(tight.url, { key: newKey(), apiKey: 'key-erin' })).status).toBe(201);
-    } finally {
-      await tight.close();
-      dir?.dispose();
-    }
+    await withOwnService(
+      {
+        RATE_LIMIT_USER: '3',
+        RATE_LIMIT_USER_WINDOW_S: '3600',
+      },
+      async (tight) => {
+        const refuse = () =>
+          pay(tight.url, { key: newKey(), apiKey: 'key-dave', body: { ...paymentBody, amount: 0.001 } });
+        for (let i = 0; i < 3; i++) expect((await refuse()).status).toBe(422);
+        const spent = await refuse();
+        expect([spent.status, JSON.parse(spent.text).policies]).toEqual([429, ['per-user']]);
+        const limited = await pay(tight.url, { key: newKey(), apiKey: 'key-dave' });
+        expect([limited.status, JSON.parse(limited.text).policies]).toEqual([429, ['per-user']]);
+        expect((await pay(tight.url, { key: newKey(), apiKey: 'key-erin' })).status).toBe(201);
+      },
+    );
   });
 
   it('bounds requests without a valid API key per address (401, then 429 per-ip); valid keys are untouched', async () => {
-    const dir = env.DATA_DIR === undefined ? undefined : scratchDir();
-    const guarded = await startService({
-      ...env,
-      ...(dir ? { DATA_DIR: dir.path } : { REDIS_KEY_PREFIX: keyPrefix() }),
-      RATE_LIMIT_IP: '4',
-      RATE_LIMIT_IP_WINDOW_S: '3600',
-    });
-    try {
-      const guess = (path: string, key: string | undefined) =>
-        fetch(`${guarded.url}${path}`, {
-          headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
-        });
-      // Two Authorization headers (Node reads the first, a proxy might read the last): no key at
-      // all, refused 400 — and paid for like any request without a valid key.
-      const twice = parseRawResponse(
-        await rawExchange(
-          guarded.url,
-          'GET /api/v1/rate-limits HTTP/1.1\r\nHost: x\r\nauthorization: Bearer key-alice\r\nAuthorization: Bearer key-bob\r\nConnection: close\r\n\r\n',
-        ),
-      );
-      expect([twice.status, twice.headers['x-ratelimit-remaining'], twice.body.detail]).toEqual([
-        400,
-        '3',
-        'Send one Authorization header, not several.',
-      ]);
-      const paths = ['/api/v1/rate-limits', '/api/v1/payments/txn_guess', '/api/v1/audit-logs'];
-      for (const [i, path] of paths.entries()) {
-        const refused = await guess(path, i === 1 ? undefined : `sk_guess_${i}`);
-        expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([
-          401,
-          'Bearer realm="payments"',
+    await withOwnService(
+      {
+        RATE_LIMIT_IP: '4',
+        RATE_LIMIT_IP_WINDOW_S: '3600',
+      },
+      async (guarded) => {
+        const guess = (path: string, key: string | undefined) =>
+          fetch(`${guarded.url}${path}`, {
+            headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+          });
+        // Two Authorization headers (Node reads the first, a proxy might read the last): no key at
+        // all, refused 400 — and paid for like any request without a valid key.
+        const twice = parseRawResponse(
+          await rawExchange(
+            guarded.url,
+            'GET /api/v1/rate-limits HTTP/1.1\r\nHost: x\r\nauthorization: Bearer key-alice\r\nAuthorization: Bearer key-bob\r\nConnection: close\r\n\r\n',
+          ),
+        );
+        expect([twice.status, twice.headers['x-ratelimit-remaining'], twice.body.detail]).toEqual([
+          400,
+          '3',
+          'Send one Authorization header, not several.',
         ]);
-        expect(refused.headers.get('x-ratelimit-remaining')).toBe(String(2 - i));
-      }
-      for (const path of paths) {
-        const limited = await guess(path, 'sk_guess_again');
-        const problem = await json(limited);
-        expect([limited.status, problem.policies, problem.type]).toEqual([
-          429,
-          ['per-ip'],
-          expect.stringMatching(/rate-limited$/),
-        ]);
-        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-      }
-      // A valid key from the same address is never counted by, nor refused for, per-ip.
-      expect((await guess('/api/v1/rate-limits', 'key-alice')).status).toBe(200);
-      expect((await pay(guarded.url, { key: newKey(), apiKey: 'key-alice' })).status).toBe(201);
-    } finally {
-      await guarded.close();
-      dir?.dispose();
-    }
+        const paths = ['/api/v1/rate-limits', '/api/v1/payments/txn_guess', '/api/v1/audit-logs'];
+        for (const [i, path] of paths.entries()) {
+          const refused = await guess(path, i === 1 ? undefined : `sk_guess_${i}`);
+          expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([
+            401,
+            'Bearer realm="payments"',
+          ]);
+          expect(refused.headers.get('x-ratelimit-remaining')).toBe(String(2 - i));
+        }
+        for (const path of paths) {
+          const limited = await guess(path, 'sk_guess_again');
+          const problem = await json(limited);
+          expect([limited.status, problem.policies, problem.type]).toEqual([
+            429,
+            ['per-ip'],
+            expect.stringMatching(/rate-limited$/),
+          ]);
+          expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+        }
+        // A valid key from the same address is never counted by, nor refused for, per-ip.
+        expect((await guess('/api/v1/rate-limits', 'key-alice')).status).toBe(200);
+        expect((await pay(guarded.url, { key: newKey(), apiKey: 'key-alice' })).status).toBe(201);
+      },
+    );
   });
 
   it('counts per-ip per client behind a trusted proxy (TRUST_PROXY), by X-Forwarded-For', async () => {
-    const dir = env.DATA_DIR === undefined ? undefined : scratchDir();
-    const proxied = await startService({
-      ...env,
-      ...(dir ? { DATA_DIR: dir.path } : { REDIS_KEY_PREFIX: keyPrefix() }),
-      RATE_LIMIT_IP: '1',
-      RATE_LIMIT_IP_WINDOW_S: '3600',
-      TRUST_PROXY: '127.0.0.1',
-    });
-    try {
-      const guess = (client: string) =>
-        fetch(`${proxied.url}/api/v1/rate-limits`, {
-          headers: { authorization: 'Bearer guess', 'x-forwarded-for': client },
-        }).then((answer) => answer.status);
-      expect([await guess('203.0.113.1'), await guess('203.0.113.1')]).toEqual([401, 429]);
-      expect(await guess('203.0.113.2')).toBe(401); // another client behind the same proxy
-    } finally {
-      await proxied.close();
-      dir?.dispose();
-    }
+    await withOwnService(
+      {
+        RATE_LIMIT_IP: '1',
+        RATE_LIMIT_IP_WINDOW_S: '3600',
+        TRUST_PROXY: '127.0.0.1',
+      },
+      async (proxied) => {
+        const guess = (client: string) =>
+          fetch(`${proxied.url}/api/v1/rate-limits`, {
+            headers: { authorization: 'Bearer guess', 'x-forwarded-for': client },
+          }).then((answer) => answer.status);
+        expect([await guess('203.0.113.1'), await guess('203.0.113.1')]).toEqual([401, 429]);
+        expect(await guess('203.0.113.2')).toBe(401); // another client behind the same proxy
+      },
+    );
   });
 
   it('keeps an append-only audit trail, newest first, per caller, paginated', async () => {

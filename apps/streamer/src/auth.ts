@@ -34,16 +34,14 @@ export class BearerKeys {
         if (at <= 0 || at === pair.length - 1) throw new Error(`${variable}: expected key:id pairs`);
         return [pair.slice(0, at), pair.slice(at + 1).trim()] as const;
       });
+    if (pairs.length === 0) throw new Error(`${variable} names no key: every request would be refused`);
+    // One key naming two ids would make the later one win silently. Refused, without the key.
+    const seen = new Set<string>();
     pairs.forEach(([key], index) => {
       if (!/^[\x21-\x7e]{1,512}$/.test(key))
         throw new Error(
           `${variable}: pair ${index + 1}'s key can never be sent: 1–512 visible ASCII characters, no spaces`,
         );
-    });
-    if (pairs.length === 0) throw new Error(`${variable} names no key: every request would be refused`);
-    // One key naming two ids would make the later one win silently. Refused, without the key.
-    const seen = new Set<string>();
-    pairs.forEach(([key], index) => {
       if (seen.has(key)) throw new Error(`${variable}: pair ${index + 1} repeats the key of an earlier pair`);
       seen.add(key);
     });

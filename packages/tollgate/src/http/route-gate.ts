@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { admissionResult, refundedResult } from '../admission/result.ts';
 import type { Admission, AdmissionRequest, AdmissionStore, KeyOutcome, KeyStep } from '../admission/store.ts';
 import type { BeginOptions, BeginResult } from '../idempotency/engine.ts';
@@ -124,10 +125,17 @@ export class RouteGate<Req> {
   }
 
   /**
-   * The request is over (its response sent, or its connection gone): copies of it are no longer
-   * in flight in this process. The adapters call it once the response closes.
+   * Once the admission let the request through: its copies stop waiting on it when `response`
+   * closes (sent, or its client gone) — at once if the client hung up during the admission.
    */
-  ended(exchange: Exchange): void {
+  endsWith(exchange: Exchange, response: Pick<ServerResponse, 'closed' | 'once'>): void {
+    if (exchange.running === undefined) return;
+    if (response.closed) this.ended(exchange);
+    else response.once('close', () => this.ended(exchange));
+  }
+
+  /** The request is over: copies of it are no longer in flight in this process. */
+  private ended(exchange: Exchange): void {
     const entry = exchange.running;
     if (entry === undefined) return;
     exchange.running = undefined;

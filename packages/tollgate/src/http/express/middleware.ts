@@ -92,9 +92,7 @@ async function run(
       params: req.params as Record<string, string | undefined>,
     });
     if (answer) return answer;
-    // A client that hung up during the admission has closed the response already.
-    if (exchange.running && res.closed) routeGate.ended(exchange);
-    else if (exchange.running) res.once('close', () => routeGate.ended(exchange));
+    routeGate.endsWith(exchange, res);
   }
   for (const [name, value] of Object.entries(gate.headers(exchange))) res.setHeader(name, value);
   // A claim held now, or one the handler will take (`claim: 'handler'`): completed or released

@@ -110,9 +110,7 @@ function protect(
     ).then((answer) => {
       if (answer) send(reply, answer);
       else {
-        // A client that hung up during the admission has closed the response already.
-        if (exchange.running && reply.raw.closed) routeGate.ended(exchange);
-        else if (exchange.running) reply.raw.once('close', () => routeGate.ended(exchange));
+        routeGate.endsWith(exchange, reply.raw);
         reply.headers(gate.headers(exchange));
         next();
       }
