@@ -3,6 +3,9 @@
  * shared server carries this run's prefix, so nothing a test did not create is touched.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { createDatabase } from './postgres.ts';
 
@@ -28,4 +31,10 @@ export async function freshDatabase(): Promise<string> {
     inject('postgresAdminUrl'),
     `tg_${inject('runId')}_${randomBytes(4).toString('hex')}`,
   );
+}
+
+/** A new temporary directory (`<prefix>…`), removed by `dispose`. */
+export function scratchDir(prefix = 'tollgate-test-'): { path: string; dispose(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
 }

@@ -1,5 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { healthRoutes, type Lifecycle } from '@tollgate/service-kit/health';
+import { idempotencySweeper } from '@tollgate/service-kit/sweeper';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { connectionOptions, tollgate } from 'tollgate/fastify';
@@ -10,14 +12,12 @@ import { errorHandler } from './problem.ts';
 import { requestIdOf, requestSurface } from './request-surface.ts';
 import { auditLogsRoute } from './routes/audit-logs.ts';
 import { createPaymentRoute } from './routes/create-payment.ts';
-import { healthRoutes, type Lifecycle } from './routes/health.ts';
 import { rateLimitsRoute } from './routes/rate-limits.ts';
 import { readPaymentRoute } from './routes/read-payment.ts';
 import { retryConfigRoutes } from './routes/retry-config.ts';
 import { simulateRoute } from './routes/simulate.ts';
 import type { Services } from './services.ts';
 import { recoveryWorker } from './workers/recovery.ts';
-import { idempotencySweeper } from './workers/sweeper.ts';
 
 /** The largest request body accepted (1 MiB); more answers 413. */
 export const BODY_LIMIT = 1_048_576;
@@ -117,13 +117,16 @@ export async function buildApp(
   rateLimitsRoute(app, services);
   auditLogsRoute(app, services);
   simulateRoute(app, services);
-  healthRoutes(app, services, lifecycle);
+  healthRoutes(app, services, lifecycle, (summary) => ({ schema: { summary, tags: ['health'] } }));
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const workers = [idempotencySweeper(services, app.log), recoveryWorker(services, app.log)];
+  const workers = [
+    idempotencySweeper(config, services.database, (count) => metrics.swept.inc(count), app.log),
+    recoveryWorker(services, app.log),
+  ];
   app.addHook('onReady', async () => {
     for (const worker of workers) worker.start();
   });

@@ -1,4 +1,4 @@
-import type { Sql } from './database/database.ts';
+import type { Sql } from '@tollgate/service-kit/database';
 import { queries } from './sql/queries.ts';
 
 /** What happened to a payment, as the trail records it. */

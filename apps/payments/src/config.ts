@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { connectionOptions } from 'tollgate/fastify';
+import { backendSettings, integer, logLevel, proxies, text } from '@tollgate/service-kit/settings';
 
 /**
  * Every setting of the service, declared once: its environment variable, its default and how
@@ -13,31 +13,7 @@ const settings = {
   TRUST_PROXY: { default: undefined, read: proxies },
   /** PGlite's directory when DATABASE_URL is unset. */
   DATA_DIR: { default: './data', read: text },
-  DATABASE_URL: { default: undefined, read: text },
-  DATABASE_POOL_SIZE: { default: 20, read: integer(1, 500) },
-  /**
-   * Connecting to PostgreSQL, and waiting for a free pooled connection: past it, 503.
-   * @default 2000
-   */
-  DATABASE_CONNECT_TIMEOUT_MS: { default: 2000, read: integer(100, 600_000) },
-  /**
-   * PostgreSQL cancels a statement running longer (`statement_timeout`); the client gives up
-   * on a stalled server after this plus the connect timeout. Either way: 503.
-   * @default 5000
-   */
-  DATABASE_STATEMENT_TIMEOUT_MS: { default: 5000, read: integer(100, 600_000) },
-  /**
-   * A statement waits at most this long for a row or table lock (`lock_timeout`): 503.
-   * @default 2000
-   */
-  DATABASE_LOCK_TIMEOUT_MS: { default: 2000, read: integer(100, 600_000) },
-  /**
-   * PostgreSQL ends a session left idle inside a transaction (`idle_in_transaction_session_timeout`),
-   * freeing its locks. The service never waits on anything but the database inside one.
-   * @default 10000
-   */
-  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: { default: 10_000, read: integer(100, 3_600_000) },
-  REDIS_URL: { default: undefined, read: text },
+  ...backendSettings,
   REDIS_KEY_PREFIX: { default: 'payments:', read: text },
   API_KEYS: { default: undefined, read: text },
   API_KEY: { default: undefined, read: text },
@@ -65,17 +41,6 @@ const settings = {
    * @default 30000
    */
   REQUEST_TIMEOUT_MS: { default: 30_000, read: integer(100, 600_000) },
-  /**
-   * How often expired idempotency records are swept (every process may sweep: sweepers skip
-   * each other's rows).
-   * @default 60000
-   */
-  IDEMPOTENCY_SWEEP_INTERVAL_MS: { default: 60_000, read: integer(100, 86_400_000) },
-  /**
-   * Records deleted per sweep statement (a short transaction each).
-   * @default 500
-   */
-  IDEMPOTENCY_SWEEP_BATCH: { default: 500, read: integer(1, 100_000) },
   /**
    * How often the recovery worker looks for payments left pending.
    * @default 30000
@@ -159,48 +124,9 @@ function readConfigFile(path: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function text(value: string): string {
-  return value;
-}
-
-/** Proxies as `connectionOptions` takes them (it refuses anything but addresses, CIDRs or a hop count). */
-function proxies(value: string): string {
-  connectionOptions({ trustedProxies: value });
-  return value;
-}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max)
-      throw new Error(`expected an integer from ${min} to ${max}, got "${value}"`);
-    return n;
-  };
-}
-
 function rate(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
     throw new Error(`expected a number from 0 to 1, got "${value}"`);
   return n;
-}
-
-const levels: Record<string, string> = {
-  trace: 'trace',
-  debug: 'debug',
-  info: 'info',
-  warn: 'warn',
-  warning: 'warn',
-  error: 'error',
-  critical: 'fatal',
-  fatal: 'fatal',
-  silent: 'silent',
-};
-
-/** pino's level for the seed's names (`DEBUG`, `INFO`, `WARNING`, `CRITICAL`…), any case. */
-function logLevel(value: string): string {
-  const level = levels[value.trim().toLowerCase()];
-  if (level === undefined)
-    throw new Error(`expected one of ${Object.keys(levels).join(', ')}, got "${value}"`);
-  return level;
 }

@@ -3,10 +3,10 @@
  * database (running migrations) and Redis, listens, and drains on SIGTERM/SIGINT.
  */
 import type { AddressInfo } from 'node:net';
+import type { Lifecycle } from '@tollgate/service-kit/health';
 import { buildApp } from './app.ts';
 import { DEVELOPMENT_API_KEY } from './auth.ts';
 import { loadConfig } from './config.ts';
-import type { Lifecycle } from './routes/health.ts';
 import { openServices } from './services.ts';
 import { shutdown } from './shutdown.ts';
 

@@ -1,5 +1,5 @@
+import type { Sql } from '@tollgate/service-kit/database';
 import type { AuditAction } from './audit.ts';
-import type { Sql } from './database/database.ts';
 import { minorDigits, toAmount } from './money.ts';
 import type { Payment } from './schemas.ts';
 import { queries } from './sql/queries.ts';

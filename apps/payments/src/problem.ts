@@ -1,6 +1,7 @@
+import { isDatabaseUnavailable } from '@tollgate/service-kit/database';
+import { DATABASE_RETRY_AFTER_SECONDS } from '@tollgate/service-kit/health';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { defineProblems, type Problem, type ProblemKind, schemaProblem, sendProblem } from 'tollgate/fastify';
-import { isDatabaseUnavailable } from './database/unavailable.ts';
 
 /** Every kind of problem the service answers besides tollgate's own (`problems`), declared once. */
 export const serviceProblems = defineProblems({
@@ -49,9 +50,6 @@ export function fieldProblem(
         : serviceProblems['invalid-request'];
   return { ...kind, detail: `${field}: ${message}`, errors: [{ in: where, field, message }] };
 }
-
-/** How long a client should wait before retrying while the database is unreachable. */
-export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** Sends `problem` as `application/problem+json`. */
 export { sendProblem };

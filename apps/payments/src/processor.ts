@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Sql } from '@tollgate/service-kit/database';
 import type { Config } from './config.ts';
-import type { Sql } from './database/database.ts';
 import { queries } from './sql/queries.ts';
 
 /** What the processor says about a charge. */

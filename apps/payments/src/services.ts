@@ -1,16 +1,15 @@
-import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { openBackends } from '@tollgate/service-kit/backends';
+import type { Database } from '@tollgate/service-kit/database';
+import type { Redis } from 'ioredis';
 import { MemoryRateLimitStore, RateLimiter, type RateLimitStore } from 'tollgate';
 import { type Claim, MemoryReplayCache, TieredIdempotencyStore } from 'tollgate/idempotency';
 import { RedisRateLimitStore } from 'tollgate/redis';
 import { ApiKeys } from './auth.ts';
 import type { Config } from './config.ts';
-import type { Database } from './database/database.ts';
-import { openPGlite } from './database/pglite.ts';
-import { openPostgres } from './database/postgres.ts';
 import { failedAuthPolicy, servicePolicies } from './limits.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { faultsFrom, Processor } from './processor.ts';
+import { paymentsSchema } from './sql/schema.ts';
 
 /** Everything the routes use, opened once at start-up. */
 export interface Services {
@@ -41,29 +40,7 @@ export interface Services {
  */
 export async function openServices(config: Config): Promise<Services> {
   const keys = ApiKeys.fromConfig(config);
-  const database = config.DATABASE_URL
-    ? openPostgres({
-        connectionString: config.DATABASE_URL,
-        poolSize: config.DATABASE_POOL_SIZE,
-        connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-        statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-        lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
-        idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      })
-    : await openPGlite(resolve(config.DATA_DIR));
-  let redis: Redis | undefined;
-  try {
-    await database.migrate();
-    if (config.REDIS_URL) {
-      redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-      redis.on('error', () => undefined); // reported by /health and by tollgate's store errors
-      await redis.connect();
-    }
-  } catch (error) {
-    redis?.disconnect();
-    await database.close();
-    throw error;
-  }
+  const { database, redis } = await openBackends(config, paymentsSchema);
   const prefix = config.REDIS_KEY_PREFIX;
   const rateLimitStore = redis ? new RedisRateLimitStore({ redis, prefix }) : new MemoryRateLimitStore();
   // Payments complete inside their phase-3 transaction, through a store bound to it: what they

@@ -1,5 +1,5 @@
+import type { Lifecycle } from '@tollgate/service-kit/health';
 import type { FastifyInstance } from 'fastify';
-import type { Lifecycle } from './routes/health.ts';
 import type { Services } from './services.ts';
 
 /**

@@ -8,8 +8,8 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CuttableProxy } from '../../../testkit/cuttable-proxy.ts';
 import { freshDatabase, PrivateRedis, waitFor } from '../../../testkit/index.ts';
-import { CuttableProxy } from './proxy.ts';
 import { newKey, pay, type RunningService, startService } from './service.ts';
 
 describe('an unreachable database', () => {

@@ -1,8 +1,6 @@
 /** Starting the service for tests: in this process on a free port, or as its own process. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type InProcessService, listenInProcess } from '../../../testkit/in-process-service.ts';
+import { scratchDir as scratchDirIn } from '../../../testkit/index.ts';
 import {
   type ServiceProcess,
   spawnService as spawnServiceProcess,
@@ -17,10 +15,7 @@ export const main = new URL('../src/main.ts', import.meta.url).pathname;
 export type RunningService = InProcessService<Services>;
 
 /** A temporary directory removed by `dispose`. */
-export function scratchDir(): { path: string; dispose(): void } {
-  const path = mkdtempSync(join(tmpdir(), 'payments-test-'));
-  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
-}
+export const scratchDir = () => scratchDirIn('payments-test-');
 
 export async function startService(
   env: Record<string, string>,

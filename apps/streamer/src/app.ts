@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { healthRoutes, type Lifecycle } from '@tollgate/service-kit/health';
+import { idempotencySweeper } from '@tollgate/service-kit/sweeper';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { connectionOptions, tollgate } from 'tollgate/fastify';
 import { errorHandler, notFoundHandler } from './problem.ts';
-import { operationRoutes } from './routes/health.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
+import { metricsRoute } from './routes/metrics.ts';
 import { streamerRoutes } from './routes/streamers.ts';
 import { telegramRoute } from './routes/telegram.ts';
 import { voteRoute } from './routes/votes.ts';
@@ -36,7 +38,7 @@ const redacted = [
 export async function buildApp(
   services: Services,
   /** Set `draining` on SIGTERM: responses then tell keep-alive clients to go. */
-  lifecycle: { draining: boolean } = { draining: false },
+  lifecycle: Lifecycle = { draining: false },
 ): Promise<FastifyInstance> {
   const { config, metrics } = services;
   const app = Fastify({
@@ -126,12 +128,17 @@ export async function buildApp(
   walletRoutes(app, services);
   telegramRoute(app, services);
   workerRoutes(app, services);
-  operationRoutes(app, services);
+  healthRoutes(app, services, lifecycle, () => ({ config: { tollgate: false } }));
+  metricsRoute(app, services);
   // A route in the policy file that the service does not have is a typo that would leave a
   // real route unprotected: refuse to start.
   const unmatched = services.policies.unmatchedRoutes(registered);
   if (unmatched.length > 0) {
     throw new Error(`policies.yaml names routes this service does not have: ${unmatched.join(', ')}`);
   }
+
+  const sweeper = idempotencySweeper(config, services.database, (count) => metrics.swept.inc(count), app.log);
+  app.addHook('onReady', async () => sweeper.start());
+  app.addHook('onClose', () => sweeper.stop());
   return app;
 }

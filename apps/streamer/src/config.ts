@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { connectionOptions } from 'tollgate/fastify';
+import { backendSettings, integer, logLevel, proxies, text } from '@tollgate/service-kit/settings';
 import type { PolicyDocument } from 'tollgate/policies';
 import { loadStreamerPolicies } from './policies.ts';
 
@@ -14,9 +14,7 @@ const settings = {
   TRUST_PROXY: { default: undefined, read: proxies },
   /** PGlite's directory when DATABASE_URL is unset. */
   DATA_DIR: { default: fileURLToPath(new URL('../data', import.meta.url)), read: text },
-  DATABASE_URL: { default: undefined, read: text },
-  DATABASE_POOL_SIZE: { default: 20, read: integer(1, 500) },
-  REDIS_URL: { default: undefined, read: text },
+  ...backendSettings,
   REDIS_KEY_PREFIX: { default: 'streamer:', read: text },
   API_KEYS: { default: undefined, read: text },
   WORKER_KEYS: { default: undefined, read: text },
@@ -85,31 +83,4 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   const policies = loadStreamerPolicies({ env, configFile: config.STREAMER_CONFIG as string | undefined });
   return { ...config, policies } as Config;
-}
-
-function text(value: string): string {
-  return value;
-}
-
-/** Proxies as `connectionOptions` takes them (it refuses anything but addresses, CIDRs or a hop count). */
-function proxies(value: string): string {
-  connectionOptions({ trustedProxies: value });
-  return value;
-}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max)
-      throw new Error(`expected an integer from ${min} to ${max}, got "${value}"`);
-    return n;
-  };
-}
-
-const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-
-function logLevel(value: string): string {
-  const level = value.trim().toLowerCase();
-  if (!levels.includes(level)) throw new Error(`expected one of ${levels.join(', ')}, got "${value}"`);
-  return level;
 }

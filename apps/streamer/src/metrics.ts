@@ -1,14 +1,16 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /**
- * The service's Prometheus metrics: `http_request_duration_seconds`, `stars_moved_total`, the
- * process defaults, and tollgate's own `tollgate_http_*` (published in the same registry).
+ * The service's Prometheus metrics: `http_request_duration_seconds`, `stars_moved_total`,
+ * `idempotency_records_swept_total`, the process defaults, and tollgate's own `tollgate_http_*` (published in the same registry).
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
   readonly duration: Histogram<'method' | 'route' | 'status_code'>;
   /** Stars moved by kind (credit, vote, withdrawal): one increment per ledger row. */
   readonly stars: Counter<'kind'>;
+  /** Expired idempotency records the sweeper deleted. */
+  readonly swept: Counter;
 
   constructor() {
     const registers = [this.registry];
@@ -24,6 +26,11 @@ export class ServiceMetrics {
       name: 'stars_moved_total',
       help: 'Stars moved through the wallet ledger, by kind (credit, vote, withdrawal).',
       labelNames: ['kind'],
+      registers,
+    });
+    this.swept = new Counter({
+      name: 'idempotency_records_swept_total',
+      help: 'Expired idempotency records deleted by the sweeper.',
       registers,
     });
   }

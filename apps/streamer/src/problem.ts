@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '@tollgate/service-kit/database';
+import { DATABASE_RETRY_AFTER_SECONDS } from '@tollgate/service-kit/health';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   defineProblems,
@@ -23,6 +25,7 @@ export const serviceProblems = defineProblems({
   'unknown-invoice': { status: 422, title: 'Unknown Invoice' },
   'unknown-streamer': { status: 422, title: 'Unknown Streamer' },
   'internal-error': { status: 500, title: 'Internal Server Error' },
+  'database-unavailable': { status: 503, title: 'Service Unavailable' },
 });
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */
@@ -46,7 +49,8 @@ const clientErrors: Record<number, ProblemKind> = {
 
 /**
  * Every error as a problem: schema failures 400 with `errors`, Fastify's own 4xx (bad JSON,
- * 413, 415) with their status; anything else a 500 that says nothing about internals.
+ * 413, 415) with their status, an unreachable database 503 with `Retry-After`; anything else a
+ * 500 that says nothing about internals.
  */
 export function errorHandler(
   error: FastifyError,
@@ -59,6 +63,15 @@ export function errorHandler(
   if (status >= 400 && status < 500) {
     const kind = clientErrors[status] ?? serviceProblems['invalid-request'];
     return sendProblem(reply, { ...kind, status, detail: error.message });
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Details go to the log only: the client learns that it may retry, and when.
+    request.log.warn({ err: error }, 'database unavailable');
+    return sendProblem(reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)), {
+      ...serviceProblems['database-unavailable'],
+      detail: `The database is unreachable. Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same idempotency key, if any).`,
+      retry_after: DATABASE_RETRY_AFTER_SECONDS,
+    });
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, {

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { openBackends } from '@tollgate/service-kit/backends';
+import type { Database } from '@tollgate/service-kit/database';
+import type { Redis } from 'ioredis';
 import { MemoryRateLimitStore, RateLimiter, type RateLimitStore } from 'tollgate';
 import {
   type IdempotencyStore,
@@ -17,10 +18,8 @@ import {
   SharedSecret,
 } from './auth.ts';
 import type { Config } from './config.ts';
-import type { Database } from './database/database.ts';
-import { openPGlite } from './database/pglite.ts';
-import { openPostgres } from './database/postgres.ts';
 import { ServiceMetrics } from './metrics.ts';
+import { streamerSchema } from './sql/schema.ts';
 
 /** Everything the routes use, opened once at start-up. */
 export interface Services {
@@ -60,22 +59,7 @@ export async function openServices(config: Config): Promise<Services> {
   const telegram = config.TELEGRAM_WEBHOOK_SECRET
     ? new SharedSecret(config.TELEGRAM_WEBHOOK_SECRET)
     : new SharedSecret(DEVELOPMENT_TELEGRAM_SECRET, true);
-  const database = config.DATABASE_URL
-    ? openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE)
-    : await openPGlite(resolve(config.DATA_DIR));
-  let redis: Redis | undefined;
-  try {
-    await database.migrate();
-    if (config.REDIS_URL) {
-      redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-      redis.on('error', () => undefined); // reported by /health and by tollgate's store errors
-      await redis.connect();
-    }
-  } catch (error) {
-    redis?.disconnect();
-    await database.close();
-    throw error;
-  }
+  const { database, redis } = await openBackends(config, streamerSchema);
   const prefix = config.REDIS_KEY_PREFIX;
   const rateLimitStore = redis ? new RedisRateLimitStore({ redis, prefix }) : new MemoryRateLimitStore();
   return {

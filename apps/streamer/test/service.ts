@@ -1,9 +1,6 @@
 /** Starting the streamer service for tests, and calling it as its users, workers and Telegram do. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type InProcessService, listenInProcess } from '../../../testkit/in-process-service.ts';
-import { freshDatabase, keyPrefix, redisUrl } from '../../../testkit/index.ts';
+import { freshDatabase, keyPrefix, redisUrl, scratchDir as scratchDirIn } from '../../../testkit/index.ts';
 import {
   type ServiceProcess,
   spawnService as spawnServiceProcess,
@@ -20,10 +17,7 @@ export const WORKER_KEYS = Array.from({ length: 4 }, (_, i) => `wkey-w${i + 1}:w
 export const TELEGRAM_SECRET = 'telegram-secret-for-tests';
 
 /** A temporary directory removed by `dispose`. */
-export function scratchDir(): { path: string; dispose(): void } {
-  const path = mkdtempSync(join(tmpdir(), 'streamer-test-'));
-  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
-}
+export const scratchDir = () => scratchDirIn('streamer-test-');
 
 /** The two configurations every rule is tested on. */
 export const configurations: [string, () => Promise<{ env: Record<string, string>; dispose(): void }>][] = [

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { problems } from 'tollgate/fastify';
 import type { Claim, JsonValue, TieredIdempotencyStore } from 'tollgate/idempotency';
 import { appendAudit } from '../audit.ts';
-import type { Transaction } from '../database/database.ts';
 import { servicePolicies } from '../limits.ts';
 import type { PaymentOutcome } from '../metrics.ts';
 import { findPayment, insertPayment, type PaymentRow, settleAudited, toPayment } from '../payments.ts';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Periodic } from '@tollgate/service-kit/periodic';
 import type { FastifyBaseLogger } from 'fastify';
 import { appendAudit } from '../audit.ts';
 import { findAbandoned, type PaymentRow, settlePayment } from '../payments.ts';
 import { ProcessorError } from '../processor.ts';
 import type { Services } from '../services.ts';
-import { Periodic } from './periodic.ts';
 
 /**
  * The completer of the atomic phases: every `RECOVERY_INTERVAL_MS`, payments still pending

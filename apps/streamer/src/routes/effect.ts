@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { problems } from 'tollgate/fastify';
 import type { TieredIdempotencyStore } from 'tollgate/idempotency';
-import type { Transaction } from '../database/database.ts';
 import { PROBLEM_JSON, problemBody, type ServiceProblem, serviceProblems } from '../problem.ts';
 import type { Services } from '../services.ts';
 

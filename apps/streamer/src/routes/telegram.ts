@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance } from 'fastify';
-import type { Transaction } from '../database/database.ts';
 import { serviceProblems } from '../problem.ts';
 import { TelegramUpdate } from '../schemas.ts';
 import type { Services } from '../services.ts';

@@ -1,4 +1,4 @@
-import type { Transaction } from '../database/database.ts';
+import type { Transaction } from '@tollgate/service-kit/database';
 import { serviceProblems } from '../problem.ts';
 import { queries } from '../sql/queries.ts';
 import { type Answer, newId, problem } from './effect.ts';

@@ -1,5 +1,5 @@
+import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance } from 'fastify';
-import type { Transaction } from '../database/database.ts';
 import { WithdrawRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';

@@ -1,5 +1,5 @@
+import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Transaction } from '../database/database.ts';
 import { sendProblem, serviceProblems } from '../problem.ts';
 import { EventsRequest, MediaRequest, StatusRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';

@@ -6,10 +6,17 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/database/database.ts';
+import { scratchDir } from '../../../testkit/index.ts';
+import type { Database, ServiceSchema } from '../src/database/database.ts';
 import { openPGlite } from '../src/database/pglite.ts';
 import { PGliteThread } from '../src/database/pglite-thread.ts';
-import { scratchDir } from './service.ts';
+
+/** A service with no tables or statements of its own (this folder holds no migrations). */
+const noTables: ServiceSchema = {
+  name: 'kit_test',
+  migrations: new URL('./', import.meta.url),
+  statements: {},
+};
 
 const schema = `
   CREATE TABLE sample (
@@ -120,7 +127,7 @@ describe('transactions of the embedded default on prepared statements', () => {
   beforeAll(async () => {
     const dir = scratchDir();
     dispose = dir.dispose;
-    database = await openPGlite(dir.path);
+    database = await openPGlite(dir.path, noTables);
     await database.query('CREATE TABLE counter (id int PRIMARY KEY, value int NOT NULL)');
     await database.query('INSERT INTO counter VALUES (1, 0)');
   });

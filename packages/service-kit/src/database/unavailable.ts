@@ -5,7 +5,7 @@ import pg from 'pg';
  * ended by one of the pool's timeouts. Retrying later may succeed; the request itself was fine.
  */
 export class DatabaseUnavailableError extends Error {
-  readonly code = 'ERR_PAYMENTS_DATABASE_UNAVAILABLE';
+  readonly code = 'ERR_DATABASE_UNAVAILABLE';
 }
 
 /**

@@ -1,22 +1,24 @@
 import pg from 'pg';
 import { type PgQueryable, PostgresIdempotencyStore } from 'tollgate/postgres';
-import { queries } from '../sql/queries.ts';
-import type { Database, Sql, Transaction } from './database.ts';
-import { paymentsMigrations } from './migrate.ts';
+import { type Database, migrationsOf, type ServiceSchema, type Sql, type Transaction } from './database.ts';
 import { unavailableOr } from './unavailable.ts';
+
+/** A statement's text with its parameters, as `pg` takes it. */
+type Statement = (text: string, params: readonly unknown[]) => pg.QueryConfig;
 
 /**
  * The service's own statements by text, each with a name: `pg` prepares a named statement once
- * per connection and then only binds and executes it (no parse or plan per request).
+ * per connection and then only binds and executes it (no parse or plan per request). Any other
+ * text is sent unnamed.
  */
-const prepared = new Map<string, string>(
-  Object.entries(queries).map(([name, text]) => [text, `payments_${name}`]),
-);
-
-/** `text` with its parameters, named when it is one of the service's statements. */
-function statement(text: string, params: readonly unknown[]): pg.QueryConfig {
-  const name = prepared.get(text);
-  return name === undefined ? { text, values: [...params] } : { name, text, values: [...params] };
+function statements(schema: ServiceSchema): Statement {
+  const prepared = new Map<string, string>(
+    Object.entries(schema.statements).map(([name, text]) => [text, `${schema.name}_${name}`]),
+  );
+  return (text, params) => {
+    const name = prepared.get(text);
+    return name === undefined ? { text, values: [...params] } : { name, text, values: [...params] };
+  };
 }
 
 /** How the pool connects and how long anything it does may take (see `config.ts`). */
@@ -39,7 +41,8 @@ export interface PostgresOptions {
  * (statement timeout + connect timeout) when it stalls or the network does. A failure that
  * means "not now" surfaces as a `DatabaseUnavailableError` (answered 503 + Retry-After).
  */
-export function openPostgres(options: PostgresOptions): Database {
+export function openPostgres(options: PostgresOptions, schema: ServiceSchema): Database {
+  const statement = statements(schema);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize,
@@ -66,7 +69,7 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     idempotency: store,
     async transaction(work) {
-      const lazy = new LazyTransaction(pool);
+      const lazy = new LazyTransaction(pool, statement);
       const bound: Transaction = {
         query: (text, params) => lazy.query(text, params),
         bind: (tiered) => tiered.within(lazy.connection),
@@ -82,7 +85,7 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     async migrate() {
       await store.migrate();
-      await store.migrate(paymentsMigrations);
+      await store.migrate(migrationsOf(schema));
     },
     close: () => pool.end(),
   };
@@ -97,10 +100,13 @@ class LazyTransaction implements Sql {
   private client: Promise<pg.PoolClient> | undefined;
   private ended = false;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly statement: Statement,
+  ) {}
 
   async query<Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return (await this.run(statement(text, params))).rows as Row[];
+    return (await this.run(this.statement(text, params))).rows as Row[];
   }
 
   /** This transaction as the connection tollgate's `store.within(connection)` runs on. */

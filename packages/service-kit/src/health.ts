@@ -1,6 +1,8 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { DATABASE_RETRY_AFTER_SECONDS } from '../problem.ts';
-import type { Services } from '../services.ts';
+import type { FastifyBaseLogger, FastifyInstance, RouteShorthandOptions } from 'fastify';
+import type { Backends } from './backends.ts';
+
+/** How long a client should wait before retrying while the database is unreachable (`Retry-After`). */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** The service's state as probes see it. */
 export interface Lifecycle {
@@ -34,9 +36,17 @@ async function timed(
   }
 }
 
-/** `GET /health` (component checks), `/health/live` and `/health/ready`. */
-export function healthRoutes(app: FastifyInstance, services: Services, lifecycle: Lifecycle): void {
-  const { database, redis } = services;
+/**
+ * `GET /health` (component checks), `/health/live` and `/health/ready`, open to anyone: each
+ * component's state and latency, never an error's text (that goes to the log). `routeOptions`
+ * gives each route's options from its summary (an OpenAPI schema, a route config).
+ */
+export function healthRoutes(
+  app: FastifyInstance,
+  { database, redis }: Backends,
+  lifecycle: Lifecycle,
+  routeOptions: (summary: string) => RouteShorthandOptions = () => ({}),
+): void {
   const probe = async (log: FastifyBaseLogger) => {
     const [db, cache] = await Promise.all([
       timed(() => database.query('SELECT 1'), log, 'database'),
@@ -53,24 +63,27 @@ export function healthRoutes(app: FastifyInstance, services: Services, lifecycle
     });
     return running;
   };
-  const schema = (summary: string) => ({ schema: { summary, tags: ['health'] } });
 
-  app.get('/health', schema('Component checks: database, Redis, with latencies.'), async (request, reply) => {
-    const services = await checks(request.log);
-    const healthy = services.database.status === 'up' && services.redis.status !== 'down';
-    const status = services.database.status !== 'up' ? 'unhealthy' : healthy ? 'healthy' : 'degraded';
-    if (status === 'unhealthy') reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-    return reply.code(status === 'unhealthy' ? 503 : 200).send({
-      status,
-      services,
-      draining: lifecycle.draining,
-      uptime_seconds: Math.round(process.uptime()),
-    });
-  });
-  app.get('/health/live', schema('Liveness: the process answers.'), async () => ({ status: 'alive' }));
+  app.get(
+    '/health',
+    routeOptions('Component checks: database, Redis, with latencies.'),
+    async (request, reply) => {
+      const services = await checks(request.log);
+      const healthy = services.database.status === 'up' && services.redis.status !== 'down';
+      const status = services.database.status !== 'up' ? 'unhealthy' : healthy ? 'healthy' : 'degraded';
+      if (status === 'unhealthy') reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return reply.code(status === 'unhealthy' ? 503 : 200).send({
+        status,
+        services,
+        draining: lifecycle.draining,
+        uptime_seconds: Math.round(process.uptime()),
+      });
+    },
+  );
+  app.get('/health/live', routeOptions('Liveness: the process answers.'), async () => ({ status: 'alive' }));
   app.get(
     '/health/ready',
-    schema('Readiness: the database answers and the process is not draining.'),
+    routeOptions('Readiness: the database answers and the process is not draining.'),
     async (request, reply) => {
       const db = await timed(() => database.query('SELECT 1'), request.log, 'database');
       const ready = db.status === 'up' && !lifecycle.draining;

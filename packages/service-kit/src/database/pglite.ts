@@ -1,6 +1,5 @@
 import { PGliteIdempotencyStore } from 'tollgate/postgres';
-import type { Database, Transaction } from './database.ts';
-import { paymentsMigrations } from './migrate.ts';
+import { type Database, migrationsOf, type ServiceSchema, type Transaction } from './database.ts';
 import { PGliteSession } from './pglite-session.ts';
 import { PGliteThread } from './pglite-thread.ts';
 import { TurnQueue } from './turn-queue.ts';
@@ -12,7 +11,7 @@ import { TurnQueue } from './turn-queue.ts';
  * statements sent as messages between an explicit BEGIN (sent with the first of them) and
  * COMMIT or ROLLBACK.
  */
-export async function openPGlite(dataDir: string): Promise<Database> {
+export async function openPGlite(dataDir: string, schema: ServiceSchema): Promise<Database> {
   const thread = await PGliteThread.start(dataDir);
   const queue = new TurnQueue();
   const outside = new PGliteSession(thread, queue);
@@ -62,7 +61,7 @@ export async function openPGlite(dataDir: string): Promise<Database> {
       }),
     async migrate() {
       await store.migrate();
-      await store.migrate(paymentsMigrations);
+      await store.migrate(migrationsOf(schema));
     },
     close: () => queue.exclusive(() => thread.close()),
   };

@@ -1,4 +1,21 @@
 import type { IdempotencyStore, TieredIdempotencyStore } from 'tollgate/idempotency';
+import type { MigrateOptions } from 'tollgate/postgres';
+
+/**
+ * What a service keeps in its database besides tollgate's records: its numbered migrations and
+ * the statements it runs.
+ */
+export interface ServiceSchema {
+  /**
+   * The service's name: its migrations are recorded in `<name>_migrations`, and on PostgreSQL
+   * each of its statements is prepared once per connection as `<name>_<statement>`.
+   */
+  readonly name: string;
+  /** The folder of its numbered migrations (`0001_*.sql`, …), applied after tollgate's. */
+  readonly migrations: URL;
+  /** Every statement the service runs, by name. */
+  readonly statements: Readonly<Record<string, string>>;
+}
 
 /** One parameterised statement at a time, on a pool or inside a transaction. */
 export interface Sql {
@@ -24,4 +41,9 @@ export interface Database extends Sql {
   /** Applies tollgate's migrations and the service's own. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The migrations of `schema` as tollgate's runner takes them. */
+export function migrationsOf(schema: ServiceSchema): MigrateOptions {
+  return { directory: schema.migrations, table: `${schema.name}_migrations` };
 }

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../testkit/index.ts';
-import type { Database } from '../src/database/database.ts';
+import type { Database, ServiceSchema } from '../src/database/database.ts';
 import { openPostgres } from '../src/database/postgres.ts';
+
+/** A service with no tables or statements of its own (this folder holds no migrations). */
+const noTables: ServiceSchema = {
+  name: 'kit_test',
+  migrations: new URL('./', import.meta.url),
+  statements: {},
+};
 
 /**
  * The pool pipelines: a transaction's BEGIN is written together with its first statement.
@@ -11,14 +18,17 @@ describe('a PostgreSQL transaction whose BEGIN travels with its first statement'
   let database: Database;
 
   beforeAll(async () => {
-    database = openPostgres({
-      connectionString: await freshDatabase(),
-      poolSize: 4,
-      connectTimeoutMs: 2000,
-      statementTimeoutMs: 2000,
-      lockTimeoutMs: 1000,
-      idleInTransactionTimeoutMs: 5000,
-    });
+    database = openPostgres(
+      {
+        connectionString: await freshDatabase(),
+        poolSize: 4,
+        connectTimeoutMs: 2000,
+        statementTimeoutMs: 2000,
+        lockTimeoutMs: 1000,
+        idleInTransactionTimeoutMs: 5000,
+      },
+      noTables,
+    );
     await database.query('CREATE TABLE pipelined (n int PRIMARY KEY)');
   });
   afterAll(() => database?.close());
