@@ -1,10 +1,11 @@
+import type { BearerKeys } from '@tollgate/service-kit/auth';
 import { openBackends } from '@tollgate/service-kit/backends';
 import type { Database } from '@tollgate/service-kit/database';
 import type { Redis } from 'ioredis';
 import { MemoryRateLimitStore, RateLimiter, type RateLimitStore } from 'tollgate';
 import { type Claim, MemoryReplayCache, TieredIdempotencyStore } from 'tollgate/idempotency';
 import { RedisRateLimitStore } from 'tollgate/redis';
-import { ApiKeys } from './auth.ts';
+import { apiKeysFrom } from './auth.ts';
 import type { Config } from './config.ts';
 import { failedAuthPolicy, servicePolicies } from './limits.ts';
 import { ServiceMetrics } from './metrics.ts';
@@ -16,7 +17,7 @@ export interface Services {
   readonly config: Config;
   readonly database: Database;
   readonly redis: Redis | undefined;
-  readonly keys: ApiKeys;
+  readonly keys: BearerKeys;
   readonly processor: Processor;
   readonly metrics: ServiceMetrics;
   readonly rateLimitStore: RateLimitStore;
@@ -39,7 +40,7 @@ export interface Services {
  * migrations; Redis with `REDIS_URL` for rate limits and the replay cache, else memory.
  */
 export async function openServices(config: Config): Promise<Services> {
-  const keys = ApiKeys.fromConfig(config);
+  const keys = apiKeysFrom(config);
   const { database, redis } = await openBackends(config, paymentsSchema);
   const prefix = config.REDIS_KEY_PREFIX;
   const rateLimitStore = redis ? new RedisRateLimitStore({ redis, prefix }) : new MemoryRateLimitStore();

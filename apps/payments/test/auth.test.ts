@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKeys } from '../src/auth.ts';
+import { apiKeysFrom } from '../src/auth.ts';
 
-const fromKeys = (API_KEYS: string) => ApiKeys.fromConfig({ API_KEYS, API_KEY: undefined });
+const fromKeys = (API_KEYS: string) => apiKeysFrom({ API_KEYS, API_KEY: undefined });
 
 describe('API keys from the configuration', () => {
   it('finds each principal by its key, and nobody by another string', () => {
@@ -41,18 +41,16 @@ describe('API keys from the configuration', () => {
   it('refuses a list that names no key, and API_KEYS beside API_KEY', () => {
     for (const API_KEYS of [',', ' , ,'])
       expect(() => fromKeys(API_KEYS)).toThrow('API_KEYS names no key: every request would be refused');
-    expect(() => ApiKeys.fromConfig({ API_KEYS: 'key-alice:alice', API_KEY: 'other' })).toThrow(
+    expect(() => apiKeysFrom({ API_KEYS: 'key-alice:alice', API_KEY: 'other' })).toThrow(
       'API_KEYS and API_KEY are both set',
     );
-    expect(ApiKeys.fromConfig({ API_KEYS: undefined, API_KEY: 'only' }).principalOf('Bearer only')).toBe(
-      'default',
-    );
+    expect(apiKeysFrom({ API_KEYS: undefined, API_KEY: 'only' }).principalOf('Bearer only')).toBe('default');
   });
 
   it('refuses a key no Authorization header can carry, and trims the principal', () => {
     expect(() => fromKeys('k1 : alice')).toThrow("API_KEYS: pair 1's key can never be sent");
     expect(() => fromKeys(`ok:a,${'x'.repeat(513)}:b`)).toThrow("API_KEYS: pair 2's key can never be sent");
-    expect(() => ApiKeys.fromConfig({ API_KEYS: undefined, API_KEY: 'with space' })).toThrow(
+    expect(() => apiKeysFrom({ API_KEYS: undefined, API_KEY: 'with space' })).toThrow(
       'API_KEY: the key can never be sent',
     );
     expect(fromKeys('k1: alice').principalOf('Bearer k1')).toBe('alice');

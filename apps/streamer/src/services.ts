@@ -1,3 +1,4 @@
+import { BearerKeys, SharedSecret } from '@tollgate/service-kit/auth';
 import { openBackends } from '@tollgate/service-kit/backends';
 import type { Database } from '@tollgate/service-kit/database';
 import type { Redis } from 'ioredis';
@@ -10,13 +11,7 @@ import {
 } from 'tollgate/idempotency';
 import type { PolicyDocument } from 'tollgate/policies';
 import { RedisIdempotencyStore, RedisRateLimitStore } from 'tollgate/redis';
-import {
-  BearerKeys,
-  DEVELOPMENT_API_KEY,
-  DEVELOPMENT_TELEGRAM_SECRET,
-  DEVELOPMENT_WORKER_KEY,
-  SharedSecret,
-} from './auth.ts';
+import { DEVELOPMENT_API_KEY, DEVELOPMENT_TELEGRAM_SECRET, DEVELOPMENT_WORKER_KEY } from './auth.ts';
 import type { Config } from './config.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { streamerSchema } from './sql/schema.ts';

@@ -1,9 +1,10 @@
 /** Configuration: defaults, a configured limit in force (file, then environment), refusals. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BearerKeys } from '@tollgate/service-kit/auth';
 import { PolicyFileError } from 'tollgate/policies';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BearerKeys } from '../src/auth.ts';
+import { parseRawResponse, rawExchange } from '../../../testkit/raw-http.ts';
 import { loadConfig } from '../src/config.ts';
 import { newKey, newStreamer, type RunningService, scratchDir, startService, user } from './service.ts';
 
@@ -112,6 +113,32 @@ describe('configuration', () => {
         expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
       }
       expect((await user(service.url, 'u1').wallet()).status).toBe(200); // same address, a valid key
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses two Authorization headers (Node reads the first, a proxy may read the last) with 400, paid like a guess', async () => {
+    const service = await startService({ DATA_DIR: join(dir.path, 'two-headers'), RATE_LIMIT_IP: '3' });
+    try {
+      for (const [method, path] of [
+        ['GET', '/api/wallet'],
+        ['POST', '/internal/worker/events'],
+      ]) {
+        const twice = parseRawResponse(
+          await rawExchange(
+            service.url,
+            `${method} ${path} HTTP/1.1\r\nHost: x\r\nauthorization: Bearer key-u1\r\nAuthorization: Bearer key-u2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+          ),
+        );
+        expect([twice.status, twice.headers['content-type'], twice.body.detail]).toEqual([
+          400,
+          'application/problem+json; charset=utf-8',
+          'Send one Authorization header, not several.',
+        ]);
+        expect(twice.headers['x-ratelimit-limit']).toBe('3');
+      }
+      expect((await user(service.url, 'u1').wallet()).status).toBe(200);
     } finally {
       await service.close();
     }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { bearerAuth } from '@tollgate/service-kit/auth';
 import type { FastifyInstance } from 'fastify';
 import { sendProblem, serviceProblems } from '../problem.ts';
 import { InvoiceParams, InvoiceRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
-import { bearer } from './authenticate.ts';
 import { newId } from './effect.ts';
 import { routeConfig } from './route-config.ts';
 
@@ -32,7 +32,7 @@ function toInvoice(row: InvoiceRow) {
  */
 export function invoiceRoutes(app: FastifyInstance, services: Services): void {
   const { database } = services;
-  const onRequest = bearer(services.users, 'streamer', services.failedAuth);
+  const onRequest = bearerAuth(services.users, 'streamer', services.failedAuth);
 
   app.post(
     '/api/payments/stars/createInvoice',

@@ -1,9 +1,9 @@
+import { bearerAuth } from '@tollgate/service-kit/auth';
 import type { FastifyInstance } from 'fastify';
 import { sendProblem, serviceProblems } from '../problem.ts';
 import { IdParams, StreamerRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
-import { bearer } from './authenticate.ts';
 import { newId } from './effect.ts';
 import { routeConfig } from './route-config.ts';
 
@@ -23,7 +23,7 @@ interface StreamerRow {
 /** `POST /api/streamers` (submit one, limited per user) and `GET /api/streamers/:id`. */
 export function streamerRoutes(app: FastifyInstance, services: Services): void {
   const { database } = services;
-  const onRequest = bearer(services.users, 'streamer', services.failedAuth);
+  const onRequest = bearerAuth(services.users, 'streamer', services.failedAuth);
 
   app.post(
     '/api/streamers',

@@ -1,10 +1,10 @@
+import { bearerAuth } from '@tollgate/service-kit/auth';
 import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance } from 'fastify';
 import { serviceProblems } from '../problem.ts';
 import { VoteRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
-import { bearer } from './authenticate.ts';
 import { type Answer, json, keyColumn, newId, problem, withKey } from './effect.ts';
 import { routeConfig } from './route-config.ts';
 import { debit } from './wallet-debit.ts';
@@ -17,7 +17,7 @@ export function voteRoute(app: FastifyInstance, services: Services): void {
   app.post(
     '/api/votes',
     {
-      onRequest: bearer(services.users, 'streamer', services.failedAuth),
+      onRequest: bearerAuth(services.users, 'streamer', services.failedAuth),
       config: routeConfig(services, 'POST', '/api/votes', true),
       schema: { body: VoteRequest },
     },

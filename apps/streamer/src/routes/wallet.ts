@@ -1,9 +1,9 @@
+import { bearerAuth } from '@tollgate/service-kit/auth';
 import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance } from 'fastify';
 import { WithdrawRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
-import { bearer } from './authenticate.ts';
 import { type Answer, json, keyColumn, newId, withKey } from './effect.ts';
 import { routeConfig } from './route-config.ts';
 import { debit } from './wallet-debit.ts';
@@ -22,7 +22,7 @@ interface LedgerRow {
 /** `GET /api/wallet` and `POST /api/wallet/withdraw` (one debit per key; 402 when short). */
 export function walletRoutes(app: FastifyInstance, services: Services): void {
   const { database } = services;
-  const onRequest = bearer(services.users, 'streamer', services.failedAuth);
+  const onRequest = bearerAuth(services.users, 'streamer', services.failedAuth);
 
   app.get('/api/wallet', { onRequest, config: { tollgate: false } }, async (request) => {
     const user = request.principal!;

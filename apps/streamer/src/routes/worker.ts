@@ -1,10 +1,10 @@
+import { bearerAuth } from '@tollgate/service-kit/auth';
 import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendProblem, serviceProblems } from '../problem.ts';
 import { EventsRequest, MediaRequest, StatusRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
-import { bearer } from './authenticate.ts';
 import { type Answer, json, problem, withKey } from './effect.ts';
 import { routeConfig } from './route-config.ts';
 
@@ -29,7 +29,7 @@ async function unknownStreamers(tx: Transaction, ids: readonly string[]): Promis
  * clip id, within a batch and across batches — and streamer status.
  */
 export function workerRoutes(app: FastifyInstance, services: Services): void {
-  const onRequest = bearer(services.workers, 'streamer-workers', services.failedAuth);
+  const onRequest = bearerAuth(services.workers, 'streamer-workers', services.failedAuth);
 
   app.post(
     '/internal/worker/events',
