@@ -1,14 +1,14 @@
 import { parseList } from 'structured-headers';
 
 /**
- * How long the server asked the client to wait, in ms, from `Retry-After` (delay-seconds or
- * an HTTP-date, RFC 9110 §10.2.3) and the draft-10 `RateLimit` field (the `t` of every
- * exhausted policy). The larger wins; `undefined` when the response says nothing usable.
+ * How long the server asked the client to wait, in ms: `Retry-After` (delay-seconds or an
+ * HTTP-date, RFC 9110 §10.2.3) when the response has one — it says when a retry can succeed —
+ * else the draft-10 `RateLimit` field (the `t` of every exhausted policy: when its quota is
+ * whole again, which for a sliding window or a token bucket can be long after the next request
+ * fits, so it must not outvote `Retry-After`); `undefined` when the response says nothing usable.
  */
 export function serverDelay(headers: Headers, now: number): number | undefined {
-  const waits = [retryAfter(headers.get('retry-after'), now), rateLimitReset(headers.get('ratelimit'))];
-  const known = waits.filter((wait) => wait !== undefined);
-  return known.length === 0 ? undefined : Math.max(...known);
+  return retryAfter(headers.get('retry-after'), now) ?? rateLimitReset(headers.get('ratelimit'));
 }
 
 /** `Retry-After: 120` → 120 000; `Retry-After: <HTTP-date>` → ms from `now` (0 if past). */

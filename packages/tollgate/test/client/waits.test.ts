@@ -44,6 +44,27 @@ describe('waiting as the server asks', () => {
     expect(asked[0]).toBeGreaterThanOrEqual(7_000);
   });
 
+  it("retries at Retry-After when a policy's full reset (t) lies past the deadline: a sliding window frees a request long before it is empty", async () => {
+    server = await startFaultServer((_seen, res) =>
+      server!.seen.length === 1
+        ? reply(res, 429, {}, { 'retry-after': '7', ratelimit: '"payments";r=0;t=103, "burst";r=40;t=1' })
+        : reply(res, 201),
+    );
+    const { asked, clock } = recordingSleep();
+    const client = createRetryClient({ deadlineMs: 30_000, baseDelayMs: 1, maxDelayMs: 2, clock });
+    expect(
+      (
+        await client.fetch(`${server.url}/x`, {
+          method: 'POST',
+          headers: { 'idempotency-key': 'k'.repeat(16) },
+        })
+      ).status,
+    ).toBe(201);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThanOrEqual(7_000);
+    expect(asked[0]).toBeLessThan(30_000);
+  });
+
   it('reads an HTTP-date Retry-After against the injected clock', async () => {
     const now = Date.UTC(2030, 5, 1, 8, 0, 0);
     server = await startFaultServer((_seen, res) =>
