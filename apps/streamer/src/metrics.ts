@@ -2,7 +2,7 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 
 /**
  * The service's Prometheus metrics: `http_request_duration_seconds`, `stars_moved_total`,
- * `idempotency_records_swept_total`, the process defaults, and tollgate's own `tollgate_http_*` (published in the same registry).
+ * `idempotency_records_swept_total`, `telegram_unmatched_payments_total`, the process defaults, and tollgate's own `tollgate_http_*` (published in the same registry).
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -11,6 +11,8 @@ export class ServiceMetrics {
   readonly stars: Counter<'kind'>;
   /** Expired idempotency records the sweeper deleted. */
   readonly swept: Counter;
+  /** Telegram payments taken but not credited (kept in `unmatched_payments`), by reason. */
+  readonly unmatched: Counter<'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -26,6 +28,12 @@ export class ServiceMetrics {
       name: 'stars_moved_total',
       help: 'Stars moved through the wallet ledger, by kind (credit, vote, withdrawal).',
       labelNames: ['kind'],
+      registers,
+    });
+    this.unmatched = new Counter({
+      name: 'telegram_unmatched_payments_total',
+      help: 'Successful Telegram payments the service did not credit (recorded in unmatched_payments for a refund), by reason.',
+      labelNames: ['reason'],
       registers,
     });
     this.swept = new Counter({

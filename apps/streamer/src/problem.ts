@@ -21,6 +21,7 @@ export const serviceProblems = defineProblems({
   'payload-too-large': { status: 413, title: 'Payload Too Large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Media Type' },
   'idempotency-key-used': { status: 422, title: 'Idempotency Key Already Used' },
+  'invoice-already-paid': { status: 422, title: 'Invoice Already Paid' },
   'payment-mismatch': { status: 422, title: 'Payment Does Not Match Invoice' },
   'unknown-invoice': { status: 422, title: 'Unknown Invoice' },
   'unknown-streamer': { status: 422, title: 'Unknown Streamer' },

@@ -103,7 +103,7 @@ const SuccessfulPayment = Type.Object({
   currency: Type.String({ pattern: '^[A-Z]{3}$' }),
   total_amount: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }),
   invoice_payload: Type.String({ minLength: 1, maxLength: 128 }),
-  telegram_payment_charge_id: TelegramText,
+  telegram_payment_charge_id: Type.String({ minLength: 1, maxLength: 4096 }),
   provider_payment_charge_id: TelegramText,
 });
 
@@ -115,9 +115,22 @@ const Message = Type.Object({
   successful_payment: Type.Optional(SuccessfulPayment),
 });
 
-/** Telegram's `Update`: an id and one kind of content; only `message.successful_payment` is acted on. */
+/** Telegram's `PreCheckoutQuery`: the user is about to pay; the bot must answer within 10 s. */
+const PreCheckoutQuery = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 256 }),
+  from: Type.Object({ id: TelegramId, is_bot: Type.Boolean(), first_name: TelegramText }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  total_amount: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }),
+  invoice_payload: Type.String({ minLength: 1, maxLength: 128 }),
+});
+
+/**
+ * Telegram's `Update`: an id and one kind of content; `pre_checkout_query` is answered and
+ * `message.successful_payment` credited, anything else acknowledged.
+ */
 export const TelegramUpdate = Type.Object({
   update_id: Type.Integer({ minimum: 0, maximum: 2 ** 53 - 1 }),
   message: Type.Optional(Message),
+  pre_checkout_query: Type.Optional(PreCheckoutQuery),
 });
 export type TelegramUpdate = Static<typeof TelegramUpdate>;

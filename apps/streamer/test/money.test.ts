@@ -225,7 +225,7 @@ describe.each(configurations)('money on %s', (_name, open) => {
     expect(await count('payments', 'invoice_id = $1', [invoice.invoice_id])).toBe(0);
   });
 
-  it('Telegram: updates without a successful payment answer 200 and change nothing; a wrong secret is 401', async () => {
+  it('Telegram: updates without a successful payment answer 200 and move nothing; a wrong secret is 401', async () => {
     const before = await count('wallet_ledger');
     const checkout = {
       update_id: 400,
@@ -237,7 +237,12 @@ describe.each(configurations)('money on %s', (_name, open) => {
         invoice_payload: 'x',
       },
     };
-    expect((await telegram(service.url, checkout)).json).toEqual({ ok: true });
+    // Answered (no, for a payload no invoice has: telegram.test.ts has the rest), nothing moves.
+    expect((await telegram(service.url, checkout)).json).toMatchObject({
+      method: 'answerPreCheckoutQuery',
+      pre_checkout_query_id: 'q1',
+      ok: false,
+    });
     const text = {
       update_id: 401,
       message: { message_id: 3, date: 1700000000, chat: { id: 7, type: 'private' }, text: 'hi' },
