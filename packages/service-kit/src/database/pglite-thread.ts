@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { lockDataDir } from './data-dir-lock.ts';
 import type {
   StatementFailure,
   StatementReply,
@@ -47,7 +48,10 @@ export class PGliteThread {
   private nextId = 1;
   private ended: Error | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly release: () => void,
+  ) {
     worker.on('message', (reply: StatementReply) => {
       const waiting = this.pending.get(reply.id);
       if (waiting === undefined) return;
@@ -64,24 +68,34 @@ export class PGliteThread {
     worker.on('exit', (code) => fail(new Error(`the PGlite worker exited with code ${code}`)));
   }
 
-  /** Starts the worker on `dataDir` (created if missing) and waits until PGlite is open. */
+  /**
+   * Locks `dataDir` for this process (created if missing; see `lockDataDir`), starts the
+   * worker on it and waits until PGlite is open.
+   * @throws {DataDirInUseError} while another live process holds the directory.
+   */
   static async start(dataDir: string): Promise<PGliteThread> {
-    const start: WorkerStart = { dataDir };
-    const worker = new Worker(new URL('./pglite-worker-entry.mjs', import.meta.url), {
-      workerData: start,
-      execArgv: workerFlags,
-    });
-    await new Promise<void>((resolve, reject) => {
-      const failed = (error: unknown) => reject(error);
-      worker.once('error', failed);
-      worker.once('exit', (code) => reject(new Error(`the PGlite worker exited with code ${code}`)));
-      worker.once('message', () => {
-        worker.off('error', failed);
-        worker.removeAllListeners('exit');
-        resolve();
+    const release = lockDataDir(dataDir);
+    try {
+      const start: WorkerStart = { dataDir };
+      const worker = new Worker(new URL('./pglite-worker-entry.mjs', import.meta.url), {
+        workerData: start,
+        execArgv: workerFlags,
       });
-    });
-    return new PGliteThread(worker);
+      await new Promise<void>((resolve, reject) => {
+        const failed = (error: unknown) => reject(error);
+        worker.once('error', failed);
+        worker.once('exit', (code) => reject(new Error(`the PGlite worker exited with code ${code}`)));
+        worker.once('message', () => {
+          worker.off('error', failed);
+          worker.removeAllListeners('exit');
+          resolve();
+        });
+      });
+      return new PGliteThread(worker, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** One parameterised statement; `begin`: BEGIN first (the first statement of a transaction). */
@@ -95,10 +109,11 @@ export class PGliteThread {
     return this.send({ kind: 'exec', text, begin });
   }
 
-  /** Closes PGlite (flushing it to `dataDir`) and ends the worker. */
+  /** Closes PGlite (flushing it to `dataDir`), ends the worker and unlocks the directory. */
   async close(): Promise<void> {
     if (this.ended === undefined) await this.send({ kind: 'close' }).catch(() => undefined);
     await this.worker.terminate();
+    this.release();
   }
 
   private send(request: DistributiveOmit<StatementRequest, 'id'>): Promise<readonly StatementResult[]> {
