@@ -18,7 +18,8 @@ const settings = {
   REDIS_KEY_PREFIX: { default: 'streamer:', read: text },
   API_KEYS: { default: undefined, read: text },
   WORKER_KEYS: { default: undefined, read: text },
-  TELEGRAM_WEBHOOK_SECRET: { default: undefined, read: text },
+  /** The `secret_token` given to `setWebhook`: 1–256 of A–Z, a–z, 0–9, `_` and `-`, as Telegram takes it. */
+  TELEGRAM_WEBHOOK_SECRET: { default: undefined, read: telegramSecret },
   STREAMER_CONFIG: { default: undefined, read: text },
   LOG_LEVEL: { default: 'info', read: logLevel },
   IDEMPOTENCY_LEASE_MS: { default: 30_000, read: integer(100, 3_600_000) },
@@ -83,4 +84,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   const policies = loadStreamerPolicies({ env, configFile: config.STREAMER_CONFIG as string | undefined });
   return { ...config, policies } as Config;
+}
+
+/** A `secret_token` `setWebhook` accepts (anything else, Telegram refuses: no update would match). */
+function telegramSecret(value: string): string {
+  if (!/^[A-Za-z0-9_-]{1,256}$/.test(value))
+    throw new Error(
+      'expected 1–256 characters of A–Z, a–z, 0–9, _ and - (what setWebhook accepts as secret_token)',
+    );
+  return value;
 }

@@ -21,7 +21,38 @@ export function loadStreamerPolicies(settings: PolicySettings): PolicyDocument {
   const config = settings.configFile === undefined ? {} : readConfigFile(settings.configFile);
   return loadPolicies(
     { path: POLICY_FILE },
-    { overrides: (keys) => configOverrides({ keys, env: settings.env, config }) },
+    {
+      overrides: (keys) => {
+        if (settings.configFile !== undefined) refuseUnknown(settings.configFile, config, keys);
+        return configOverrides({ keys, env: settings.env, config });
+      },
+    },
+  );
+}
+
+/**
+ * A value of the configuration file that sets no key of the policy file is a typo
+ * (`votePerMinute`) that would leave the limit it meant at its default: refused, naming it.
+ */
+function refuseUnknown(path: string, config: object, keys: readonly string[]): void {
+  const unknown = leaves(config).filter((leaf) => !keys.includes(leaf));
+  if (unknown.length === 0) return;
+  throw new PolicyFileError(
+    unknown.map((leaf) => ({
+      path: leaf,
+      message: `sets no configuration key of the policy file (${keys.join(', ')}).`,
+      fix: 'Correct its name, or remove it.',
+    })),
+    { source: path },
+  );
+}
+
+/** The dotted paths of an object's values that are not objects themselves. */
+function leaves(value: object, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([name, member]) =>
+    member !== null && typeof member === 'object' && !Array.isArray(member)
+      ? leaves(member, `${prefix}${name}.`)
+      : [`${prefix}${name}`],
   );
 }
 

@@ -34,6 +34,17 @@ describe('configuration', () => {
     writeFileSync(file, '{"limits": {"withdrawPerHour": "many"}}');
     expect(() => loadConfig({ STREAMER_CONFIG: file })).toThrow(/limits\.withdrawPerHour/);
     expect(() => loadConfig({ STREAMER_CONFIG: join(dir.path, 'missing.json') })).toThrow(PolicyFileError);
+    // A typo in the file would leave the limit it meant at its default: refused, named.
+    const typo = join(dir.path, 'typo.json');
+    writeFileSync(typo, '{"limits": {"votePerMinute": 50, "withdrawPerHour": 1}}');
+    expect(() => loadConfig({ STREAMER_CONFIG: typo })).toThrow(/limits\.votePerMinute/);
+    // A secret setWebhook would refuse (so no update would ever match it), and its message keeps it out.
+    for (const secret of ['has space', 'x'.repeat(257), 'ключ']) {
+      expect(() => loadConfig({ TELEGRAM_WEBHOOK_SECRET: secret })).toThrow(
+        /^TELEGRAM_WEBHOOK_SECRET: expected 1–256/,
+      );
+      expect(() => loadConfig({ TELEGRAM_WEBHOOK_SECRET: secret })).not.toThrow(secret);
+    }
     // A credential given empty (`API_KEYS=$KEYS`, `KEYS` unset) is a mistake, not the development value.
     for (const name of ['API_KEYS', 'WORKER_KEYS', 'TELEGRAM_WEBHOOK_SECRET'])
       expect(() => loadConfig({ [name]: '' })).toThrow(new RegExp(`^${name} is set but empty`));

@@ -19,6 +19,25 @@ export function integer(min: number, max: number): Reader<number> {
   };
 }
 
+/**
+ * A URL with one of `schemes` (`postgres`, `postgresql`…). The error never repeats the value: a
+ * URL may hold a password.
+ */
+export function url(...schemes: string[]): Reader<string> {
+  const expected = schemes.map((scheme) => `${scheme}://`).join(' or ');
+  return (value) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new Error(`expected a URL starting ${expected}`);
+    }
+    if (!schemes.includes(parsed.protocol.slice(0, -1)))
+      throw new Error(`expected a URL starting ${expected}, got one starting ${parsed.protocol}//`);
+    return value;
+  };
+}
+
 /** Proxies as `connectionOptions` takes them (it refuses anything but addresses, CIDRs or a hop count). */
 export const proxies: Reader<string> = (value) => {
   connectionOptions({ trustedProxies: value });
@@ -50,7 +69,7 @@ export const logLevel: Reader<string> = (value) => {
  * each with its default and reader, to spread into a service's own declarations.
  */
 export const backendSettings = {
-  DATABASE_URL: { default: undefined, read: text },
+  DATABASE_URL: { default: undefined, read: url('postgres', 'postgresql') },
   DATABASE_POOL_SIZE: { default: 20, read: integer(1, 500) },
   /**
    * Connecting to PostgreSQL, and waiting for a free pooled connection: past it, 503.
@@ -74,7 +93,7 @@ export const backendSettings = {
    * @default 10000
    */
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: { default: 10_000, read: integer(100, 3_600_000) },
-  REDIS_URL: { default: undefined, read: text },
+  REDIS_URL: { default: undefined, read: url('redis', 'rediss') },
   /**
    * How often expired idempotency records are swept (every process may sweep: sweepers skip
    * each other's rows).

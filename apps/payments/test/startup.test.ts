@@ -1,0 +1,114 @@
+/**
+ * Starting the service as an operator would, as its own process: what cannot work refuses to
+ * start with one line naming the setting (never a stack, never a URL's password); Redis that
+ * does not answer is not one of those — the service starts degraded, as it runs through a Redis
+ * outage; and a second process on the same embedded DATA_DIR is refused (each would see only
+ * its own writes: a key charged twice, then acknowledged payments lost).
+ */
+import { fork } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main, scratchDir, spawnService } from './service.ts';
+
+/** Runs the service until it exits (it must refuse to start): its exit code and stderr. */
+function refused(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = fork(main, [], {
+    execArgv: ['--conditions=tollgate-source', '--import', 'tsx'],
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        stderr: Buffer.concat(err).toString('utf8'),
+        stdout: Buffer.concat(out).toString('utf8'),
+      });
+    }),
+  );
+}
+
+describe('starting the service', () => {
+  const dir = scratchDir();
+  afterAll(() => dir.dispose());
+
+  it('refuses what cannot work with one line that names the setting and keeps the password out', {
+    timeout: 60_000,
+  }, async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { DATABASE_URL: 'not-a-url' },
+        /^payments service cannot start: DATABASE_URL: expected a URL starting postgres:\/\//,
+      ],
+      [
+        { DATABASE_URL: 'mysql://u:s3cretpw@127.0.0.1/db' },
+        /DATABASE_URL: expected .* got one starting mysql:\/\//,
+      ],
+      [
+        { REDIS_URL: 'garbage', DATA_DIR: `${dir.path}/r` },
+        /^payments service cannot start: REDIS_URL: expected a URL starting redis:\/\//,
+      ],
+      [
+        { DATABASE_URL: 'postgres://u:s3cretpw@127.0.0.1:1/db', DATABASE_CONNECT_TIMEOUT_MS: '500' },
+        /^payments service cannot start: cannot open the database \(DATABASE_URL\): .*ECONNREFUSED/,
+      ],
+      [
+        { RATE_LIMIT_PAYMENTS: '-1' },
+        /^payments service cannot start: RATE_LIMIT_PAYMENTS: expected an integer/,
+      ],
+    ];
+    await Promise.all(
+      cases.map(async ([env, expected]) => {
+        const { code, stderr } = await refused(env);
+        expect(code, stderr).toBe(1);
+        expect(stderr.trim().split('\n'), stderr).toHaveLength(1);
+        expect(stderr).toMatch(expected);
+        expect(stderr).not.toContain('s3cretpw');
+        expect(stderr).not.toMatch(/\n\s+at /);
+      }),
+    );
+  });
+
+  it('starts degraded when Redis does not answer, and says so', { timeout: 60_000 }, async () => {
+    const service = await spawnService({
+      DATA_DIR: `${dir.path}/degraded`,
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    try {
+      const health = await fetch(`${service.url}/health`);
+      const body = (await health.json()) as { status: string; services: { redis: { status: string } } };
+      expect([health.status, body.status, body.services.redis.status]).toEqual([200, 'degraded', 'down']);
+      expect(service.logs()).toMatch(/Redis \(REDIS_URL\) does not answer: running degraded/);
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
+  });
+
+  it('refuses a second process on the same DATA_DIR while the first runs', { timeout: 60_000 }, async () => {
+    const DATA_DIR = `${dir.path}/shared`;
+    const first = await spawnService({ DATA_DIR });
+    try {
+      const { code, stderr } = await refused({ DATA_DIR });
+      expect(code).toBe(1);
+      expect(stderr).toContain(
+        `payments service cannot start: DATA_DIR ${DATA_DIR} is in use by process ${first.child.pid}`,
+      );
+      expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+    // Stopped, it unlocked the directory.
+    const next = await spawnService({ DATA_DIR });
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+  });
+});
