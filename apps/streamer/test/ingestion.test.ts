@@ -202,6 +202,24 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
       400,
     ],
     ['an unknown platform', () => u().submit({ name: 'A', platform: 'tiktok', channel: 'c' }), 400],
+    [
+      'stars with more precision than JSON.parse keeps (read as 1, it would vote 1)',
+      () =>
+        call(service.url, 'POST', '/api/votes', {
+          headers: { authorization: 'Bearer key-u1', 'idempotency-key': newKey() },
+          raw: '{"streamer_id": "str_x", "stars": 1.0000000000000000001}',
+        }),
+      400,
+    ],
+    [
+      'an event datum JSON.parse would round (12345678901234567890)',
+      () =>
+        call(service.url, 'POST', '/internal/worker/events', {
+          headers: { authorization: 'Bearer wkey-w4', 'x-idempotency-key': newKey() },
+          raw: '{"events": [{"streamer_id": "str_x", "external_id": "e", "type": "follow", "occurred_at": "2026-01-02T03:04:05Z", "data": {"big": 12345678901234567890}}]}',
+        }),
+      400,
+    ],
     ['a channel with spaces', () => u().submit({ name: 'A', platform: 'kick', channel: 'a b' }), 400],
     [
       'an unknown streamer field',

@@ -1,7 +1,7 @@
 /** The body parser's refusals, as properties: what JSON.parse would silently accept. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseStrictJson } from '../src/strict-json.ts';
+import { exact, parseStrictJson } from '../src/strict-json.ts';
 
 const forbidden = new Set(['__proto__', 'constructor', 'prototype']);
 function hasForbiddenName(value: unknown): boolean {
@@ -88,5 +88,54 @@ describe('parseStrictJson', () => {
     ]) {
       expect(parseStrictJson(text).ok).toBe(false);
     }
+  });
+
+  it('refuses a number JSON.parse would change, and accepts every number it reads back as sent', () => {
+    expect(parseStrictJson('{"stars": 1.0000000000000000001}')).toEqual({
+      ok: false,
+      reason:
+        'The number 1.0000000000000000001 cannot be kept exactly (it would be read as 1): send at most 15 significant digits.',
+    });
+    for (const literal of [
+      '12345678901234567890',
+      '5.0000000000000001',
+      '9007199254740993',
+      '1e400',
+      '-1e-400',
+    ])
+      expect(parseStrictJson(`[${literal}]`).ok, literal).toBe(false);
+    for (const literal of [
+      '1.0',
+      '1e2',
+      '1E+2',
+      '0.1',
+      '-0',
+      '0.30000000000000004',
+      '123.456e-2',
+      '100000000000000000000',
+    ])
+      expect(parseStrictJson(`[${literal}]`).ok, literal).toBe(true);
+    // Every double, as JSON writes it, reads back as itself.
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+        expect(parseStrictJson(JSON.stringify({ n: value })).ok).toBe(true);
+      }),
+    );
+    // An integer is exact exactly when a double holds it (BigInt as the independent judge).
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), (integer) => {
+        expect(exact(integer.toString())).toBe(BigInt(Number(integer)) === integer);
+      }),
+    );
+    // Up to 15 significant digits, at any scale a double reaches, always reads back as sent.
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[1-9][0-9]{0,14}$/),
+        fc.integer({ min: -300, max: 300 }),
+        (digits, power) => {
+          expect(exact(`${digits}e${power}`)).toBe(true);
+        },
+      ),
+    );
   });
 });
