@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { refuseToStart, warnIfRedisDown } from '@tollgate/service-kit/backends';
 import type { Lifecycle } from '@tollgate/service-kit/health';
+import { InFlight } from '@tollgate/service-kit/in-flight';
 import { buildApp } from './app.ts';
 import { DEVELOPMENT_API_KEY } from './auth.ts';
 import { loadConfig } from './config.ts';
@@ -12,7 +13,7 @@ import { openServices } from './services.ts';
 import { shutdown } from './shutdown.ts';
 
 const lifecycle: Lifecycle = { draining: false };
-const { config, services, app } = await (async () => {
+const { config, services, app, inFlight } = await (async () => {
   const config = loadConfig();
   const services = await openServices(config);
   const app = await buildApp(services, lifecycle);
@@ -22,8 +23,9 @@ const { config, services, app } = await (async () => {
     );
   }
   warnIfRedisDown(services.redis, app.log);
+  const inFlight = new InFlight(app);
   await app.listen({ port: config.PORT, host: config.HOST });
-  return { config, services, app };
+  return { config, services, app, inFlight };
 })().catch((error: unknown) => refuseToStart('payments', error));
 // Signals first: a supervisor may send SIGTERM as soon as it hears the service is ready, and a
 // signal that arrives before Node listens for it ends the process undrained.
@@ -32,7 +34,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     if (stopping) return;
     stopping = true;
-    shutdown(app, services, lifecycle, signal).then(
+    shutdown(app, services, lifecycle, inFlight, signal).then(
       () => process.exit(0),
       (error: unknown) => {
         app.log.error({ err: error }, 'shutdown failed');

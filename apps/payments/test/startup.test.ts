@@ -3,11 +3,13 @@
  * start with one line naming the setting (never a stack, never a URL's password); Redis that
  * does not answer is not one of those — the service starts degraded, as it runs through a Redis
  * outage; and a second process on the same embedded DATA_DIR is refused (each would see only
- * its own writes: a key charged twice, then acknowledged payments lost).
+ * its own writes: a key charged twice, then acknowledged payments lost). Stopping: a drain that
+ * runs out of time answers the requests still running 503 + Retry-After instead of resetting
+ * their connections, and their retries resume them: charged once.
  */
 import { fork } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, scratchDir, spawnService } from './service.ts';
+import { main, newKey, pay, scratchDir, spawnService } from './service.ts';
 
 /** Runs the service until it exits (it must refuse to start): its exit code and stderr. */
 function refused(
@@ -110,5 +112,51 @@ describe('starting the service', () => {
     const next = await spawnService({ DATA_DIR });
     next.child.kill('SIGTERM');
     expect(await next.exited).toBe(0);
+  });
+
+  it('answers requests still running when the drain times out 503 + Retry-After; their retries resume them, charged once', {
+    timeout: 60_000,
+  }, async () => {
+    const DATA_DIR = `${dir.path}/drain`;
+    const env = {
+      DATA_DIR,
+      API_KEYS: 'key-alice:alice',
+      PROCESSOR_LATENCY_MS: '4000',
+      SHUTDOWN_TIMEOUT_MS: '500',
+    };
+    const first = await spawnService(env);
+    const keys = [newKey(), newKey(), newKey()];
+    const running = keys.map((key) => pay(first.url, { key }));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // all three wait on the processor
+    first.child.kill('SIGTERM');
+    const answers = await Promise.all(running);
+    for (const answer of answers) {
+      expect(answer.status, answer.text).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('2');
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(answer.text).detail).toMatch(/same Idempotency-Key/);
+    }
+    expect(await first.exited).toBe(0);
+
+    const second = await spawnService({ ...env, PROCESSOR_LATENCY_MS: '0' });
+    try {
+      const retried = await Promise.all(keys.map((key) => pay(second.url, { key })));
+      expect(retried.map((answer) => answer.status)).toEqual([201, 201, 201]);
+      const ids = retried.map((answer) => JSON.parse(answer.text).transaction_id as string);
+      expect(new Set(ids).size).toBe(3);
+      // Each one the payment the first process created (resumed, not made anew): its audit trail
+      // says so, and the processor's ledger has one charge per payment.
+      const audit = await fetch(`${second.url}/api/v1/audit-logs?limit=100`, {
+        headers: { authorization: 'Bearer key-alice' },
+      });
+      const entries = ((await audit.json()) as { items: { action: string; transaction_id: string }[] }).items;
+      for (const id of ids) {
+        const actions = entries.filter((entry) => entry.transaction_id === id).map((entry) => entry.action);
+        expect(actions.sort()).toEqual(['payment.created', 'payment.resumed', 'payment.succeeded']);
+      }
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
   });
 });

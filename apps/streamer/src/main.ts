@@ -3,15 +3,17 @@
  * (running migrations) and Redis, listens, and drains on SIGTERM/SIGINT.
  */
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { refuseToStart, warnIfRedisDown } from '@tollgate/service-kit/backends';
-import type { Lifecycle } from '@tollgate/service-kit/health';
+import { DATABASE_RETRY_AFTER_SECONDS, type Lifecycle } from '@tollgate/service-kit/health';
+import { InFlight } from '@tollgate/service-kit/in-flight';
 import { buildApp } from './app.ts';
 import { DEVELOPMENT_API_KEY, DEVELOPMENT_TELEGRAM_SECRET, DEVELOPMENT_WORKER_KEY } from './auth.ts';
 import { loadConfig } from './config.ts';
 import { openServices } from './services.ts';
 
 const lifecycle: Lifecycle = { draining: false };
-const { config, services, app } = await (async () => {
+const { config, services, app, inFlight } = await (async () => {
   const config = loadConfig();
   const services = await openServices(config);
   const app = await buildApp(services, lifecycle);
@@ -35,8 +37,9 @@ const { config, services, app } = await (async () => {
     'limits in force',
   );
   warnIfRedisDown(services.redis, app.log);
+  const inFlight = new InFlight(app);
   await app.listen({ port: config.PORT, host: config.HOST });
-  return { config, services, app };
+  return { config, services, app, inFlight };
 })().catch((error: unknown) => refuseToStart('streamer', error));
 // Signals first: a supervisor may send SIGTERM as soon as it hears the service is ready, and a
 // signal that arrives before Node listens for it ends the process undrained.
@@ -49,13 +52,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     app.log.info({ signal }, 'draining');
     // Requests in flight get SHUTDOWN_TIMEOUT_MS; a client that never finishes its request
     // must not hold the process (its claim's lease frees the key for a retry elsewhere).
+    // Past it, the requests still unanswered get 503 + Retry-After, not a reset connection.
+    const closed = app.close();
     const timeout = new Promise<void>((resolve) =>
       setTimeout(() => {
-        app.log.warn({ signal }, 'drain timed out');
-        resolve();
+        const refused = inFlight.refuseAll(DATABASE_RETRY_AFTER_SECONDS);
+        app.log.warn({ signal, refused }, 'drain timed out; answered 503');
+        // A second for those answers to be written (a connection still sending its request is not waited for).
+        resolve(Promise.race([closed, sleep(1000)]));
       }, config.SHUTDOWN_TIMEOUT_MS).unref(),
     );
-    Promise.race([app.close(), timeout])
+    Promise.race([closed, timeout])
       .then(() => services.close())
       .then(
         () => process.exit(0),
