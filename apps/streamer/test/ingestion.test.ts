@@ -444,6 +444,16 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('names the header a route reads its key from when it is missing or malformed', async () => {
+    const missing = await w().events([event('str_x', 'e')], null);
+    expect(missing.json.detail).toBe('The route requires an X-Idempotency-Key header.');
+    const malformed = await w().events([event('str_x', 'e')], 'short');
+    expect(malformed.json.detail).toMatch(/^The X-Idempotency-Key header is malformed: /);
+    expect((await u().vote({ streamer_id: 'str_x', stars: 5 }, null)).json.detail).toBe(
+      'The route requires an Idempotency-Key header.',
+    );
+  });
+
   it('serves /health and /metrics', async () => {
     const health = await call(service.url, 'GET', '/health');
     expect(health.status).toBe(200);

@@ -20,7 +20,7 @@ type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
  * integer of 1–255 characters, since it is only ever hashed into the scope.
  */
 export function readKey(source: KeySource, headers: Headers, body: unknown): KeyParseResult {
-  if ('header' in source) return parseIdempotencyKey(headers[source.header]);
+  if ('header' in source) return parseIdempotencyKey(headers[source.header], headerName(source.header));
   const value = valueAt(body, source.body);
   if (value === undefined || value === null || value === '') {
     return refuse(
@@ -40,4 +40,12 @@ export function readKey(source: KeySource, headers: Headers, body: unknown): Key
 
 function refuse(code: IdempotencyKeyErrorCode, message: string): KeyParseResult {
   return { ok: false, error: new IdempotencyKeyError(code, message) };
+}
+
+/** A header's name as people write it: `x-idempotency-key` → `X-Idempotency-Key`. */
+function headerName(lowercase: string): string {
+  return lowercase.replace(
+    /(^|-)([a-z])/g,
+    (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
 }

@@ -19,19 +19,24 @@ export type KeyParseResult =
  * const parsed = parseIdempotencyKey(request.headers['idempotency-key']);
  * if (!parsed.ok) return reply.code(400).send(problem(parsed.error.code));
  */
-export function parseIdempotencyKey(header: string | readonly string[] | undefined): KeyParseResult {
+export function parseIdempotencyKey(
+  header: string | readonly string[] | undefined,
+  /** The header's name as errors say it (a route may read `X-Idempotency-Key`). */
+  name = 'Idempotency-Key',
+): KeyParseResult {
   if (header === undefined || (typeof header !== 'string' && header.length === 0)) {
-    return refuse(ErrorCode.IdempotencyKeyMissing, 'The route requires an Idempotency-Key header.');
+    return refuse(ErrorCode.IdempotencyKeyMissing, `The route requires an ${name} header.`);
   }
   if (typeof header !== 'string') {
-    if (header.length > 1) return malformed('the header appears more than once');
-    return parseIdempotencyKey(header[0]);
+    if (header.length > 1) return malformed(name, 'the header appears more than once');
+    return parseIdempotencyKey(header[0], name);
   }
   const value = header.trim();
-  if (value === '') return refuse(ErrorCode.IdempotencyKeyMissing, 'The Idempotency-Key header is empty.');
+  if (value === '') return refuse(ErrorCode.IdempotencyKeyMissing, `The ${name} header is empty.`);
   const key = value.startsWith('"') ? structuredString(value) : value;
-  if (key === undefined) return malformed('it is not a valid structured-field string');
-  if (!validKey.test(key)) return malformed('it must be 16 to 255 characters of A-Z, a-z, 0-9, "_" and "-"');
+  if (key === undefined) return malformed(name, 'it is not a valid structured-field string');
+  if (!validKey.test(key))
+    return malformed(name, 'it must be 16 to 255 characters of A-Z, a-z, 0-9, "_" and "-"');
   return { ok: true, key };
 }
 
@@ -45,8 +50,8 @@ function structuredString(value: string): string | undefined {
   }
 }
 
-function malformed(why: string): KeyParseResult {
-  return refuse(ErrorCode.IdempotencyKeyMalformed, `The Idempotency-Key header is malformed: ${why}.`);
+function malformed(name: string, why: string): KeyParseResult {
+  return refuse(ErrorCode.IdempotencyKeyMalformed, `The ${name} header is malformed: ${why}.`);
 }
 
 function refuse(code: IdempotencyKeyErrorCode, message: string): KeyParseResult {
