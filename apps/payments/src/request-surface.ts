@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { methodNotAllowed } from '@tollgate/service-kit/method-not-allowed';
 import type { FastifyInstance } from 'fastify';
 import { registerJsonBody } from './json-body.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
@@ -19,7 +20,7 @@ export function requestIdOf(request: IncomingMessage): string {
 /**
  * What every Fastify instance of the service reads requests with — the public app and the
  * private simulation target alike: the request fields the routes fill in, RFC 9457 problems
- * for every error and unknown route, and JSON as the only body (a text body is 415, not a
+ * for every error and unknown route (405 with `Allow` for a known path's other methods), and JSON as the only body (a text body is 415, not a
  * string that fails the schema; the strict parser refuses what it would change).
  */
 export function requestSurface(app: FastifyInstance): void {
@@ -27,7 +28,8 @@ export function requestSurface(app: FastifyInstance): void {
   app.decorateRequest('outcome', undefined);
   app.decorateRequest('amountMinor', undefined);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
+  const notAllowed = methodNotAllowed(app);
+  app.setNotFoundHandler((request, reply) => notAllowed(request, reply) ?? notFoundHandler(request, reply));
   app.removeContentTypeParser('text/plain');
   registerJsonBody(app);
 }

@@ -553,5 +553,21 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(fresh.status).toBe(404);
     expect(fresh.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+
+    // A path the service has, with a method it does not take: 405 with Allow, not 404.
+    for (const [method, path, allow] of [
+      ['PUT', '/api/v1/payments', 'POST'],
+      ['DELETE', '/api/v1/payments/txn_abc', 'GET, HEAD'],
+      ['PATCH', '/health', 'GET, HEAD'],
+      ['POST', '/api/v1/audit-logs?limit=5', 'GET, HEAD'],
+    ] as const) {
+      const wrong = await fetch(`${service.url}${path}`, {
+        method,
+        headers: { authorization: 'Bearer key-alice' },
+      });
+      expect([wrong.status, wrong.headers.get('allow')], `${method} ${path}`).toEqual([405, allow]);
+      expect(wrong.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await wrong.json()) as { detail: string }).detail).toContain(`takes ${allow}`);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { healthRoutes, type Lifecycle } from '@tollgate/service-kit/health';
+import { methodNotAllowed } from '@tollgate/service-kit/method-not-allowed';
 import { idempotencySweeper } from '@tollgate/service-kit/sweeper';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { connectionOptions, tollgate } from 'tollgate/fastify';
@@ -71,7 +72,8 @@ export async function buildApp(
   });
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
+  const notAllowed = methodNotAllowed(app);
+  app.setNotFoundHandler((request, reply) => notAllowed(request, reply) ?? notFoundHandler(request, reply));
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, bytes, done) => {

@@ -444,6 +444,17 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('answers a known path with a method it does not take 405 with Allow', async () => {
+    const wrong = await call(service.url, 'DELETE', '/api/wallet');
+    expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    const worker = await call(service.url, 'GET', '/internal/worker/events');
+    expect([worker.status, worker.headers.get('allow'), worker.json.type]).toEqual([
+      405,
+      'POST',
+      'https://tollgate.dev/problems/method-not-allowed',
+    ]);
+  });
+
   it('names the header a route reads its key from when it is missing or malformed', async () => {
     const missing = await w().events([event('str_x', 'e')], null);
     expect(missing.json.detail).toBe('The route requires an X-Idempotency-Key header.');
