@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { healthRoutes, type Lifecycle } from '@tollgate/service-kit/health';
+import { protocolProblems } from '@tollgate/service-kit/protocol';
 import { idempotencySweeper } from '@tollgate/service-kit/sweeper';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -59,6 +60,7 @@ export async function buildApp(
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   requestSurface(app);
+  protocolProblems(app);
   app.addHook('onRequest', refuseContentEncoding);
 
   // Callback-style hooks: on every request, an async hook costs a promise and a microtask.

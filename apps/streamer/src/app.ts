@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { healthRoutes, type Lifecycle } from '@tollgate/service-kit/health';
 import { methodNotAllowed } from '@tollgate/service-kit/method-not-allowed';
+import { protocolProblems } from '@tollgate/service-kit/protocol';
 import { idempotencySweeper } from '@tollgate/service-kit/sweeper';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { connectionOptions, tollgate } from 'tollgate/fastify';
@@ -72,6 +73,7 @@ export async function buildApp(
   });
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(errorHandler);
+  protocolProblems(app);
   const notAllowed = methodNotAllowed(app);
   app.setNotFoundHandler((request, reply) => notAllowed(request, reply) ?? notFoundHandler(request, reply));
   app.removeContentTypeParser('text/plain');
