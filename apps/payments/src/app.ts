@@ -9,6 +9,7 @@ import { connectionOptions, tollgate } from 'tollgate/fastify';
 import { refuseContentEncoding } from './json-body.ts';
 import { servicePolicies } from './limits.ts';
 import { REDACTED_PATHS, serializeRequest } from './log.ts';
+import { describeAnswers } from './openapi.ts';
 import { errorHandler } from './problem.ts';
 import { requestIdOf, requestSurface } from './request-surface.ts';
 import { auditLogsRoute } from './routes/audit-logs.ts';
@@ -100,6 +101,8 @@ export async function buildApp(
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transformObject: (document) =>
+      describeAnswers('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

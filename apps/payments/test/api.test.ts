@@ -536,6 +536,36 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     ]) {
       expect(Object.keys(openapi.paths)).toContain(path);
     }
+    // The document says what the service answers: the key a payment requires, errors as
+    // problem+json, the refusals of authenticated routes, the headers it sends.
+    const create = openapi.paths['/api/v1/payments'].post;
+    expect(create.parameters).toContainEqual(
+      expect.objectContaining({ in: 'header', name: 'Idempotency-Key', required: true }),
+    );
+    expect(Object.keys(create.responses['201'].headers)).toEqual(
+      expect.arrayContaining(['Location', 'Idempotent-Replayed', 'RateLimit', 'X-Request-Id']),
+    );
+    expect(Object.keys(create.responses)).toEqual(
+      expect.arrayContaining(['400', '401', '409', '422', '429', '503']),
+    );
+    expect(Object.keys(create.responses['429'].headers)).toContain('Retry-After');
+    type Operation = { responses: Record<string, { content: Record<string, unknown> }> };
+    for (const [path, operations] of Object.entries(
+      openapi.paths as Record<string, Record<string, Operation>>,
+    )) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (/^[45]/.test(status))
+            expect(Object.keys(response.content), `${method} ${path} ${status}`).toEqual([
+              'application/problem+json',
+            ]);
+        }
+        if (path.startsWith('/api/v1/') && path !== '/api/v1/retry-config')
+          expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(
+            expect.arrayContaining(['401', '429']),
+          );
+      }
+    }
     const docs = await fetch(`${service.url}/docs`, { redirect: 'follow' });
     expect(docs.status).toBe(200);
     const html = await docs.text();
