@@ -29,15 +29,18 @@ export class ServiceMetrics {
       registers,
     });
     const payments = this.payments;
+    const recovered = () => this.recovered;
     new Gauge({
       name: 'payment_success_rate',
-      help: 'Percentage of processed payments (succeeded, declined, failed) that succeeded, since start.',
+      help: 'Percentage of the payments this process settled (answered, or finished by the recovery worker) that succeeded rather than were declined, since start; NaN before the first. Processor failures are not outcomes: their retries settle them (payment_requests_total{outcome="failed"} counts them).',
       registers,
       async collect() {
-        const values = (await payments.get()).values;
-        const count = (outcome: string) => values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
-        const processed = count('succeeded') + count('declined') + count('failed');
-        this.set(processed === 0 ? 100 : (100 * count('succeeded')) / processed);
+        const count = async (counter: Counter<'outcome'>, outcome: string) =>
+          (await counter.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+        const succeeded = (await count(payments, 'succeeded')) + (await count(recovered(), 'succeeded'));
+        const declined = (await count(payments, 'declined')) + (await count(recovered(), 'declined'));
+        const settled = succeeded + declined;
+        this.set(settled === 0 ? Number.NaN : (100 * succeeded) / settled);
       },
     });
     this.rateLimited = new Counter({
