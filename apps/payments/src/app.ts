@@ -129,7 +129,7 @@ export async function buildApp(
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const workers = [
-    idempotencySweeper(config, services.database, (count) => metrics.swept.inc(count), app.log),
+    idempotencySweeper(config, services.database, metrics.registry, app.log),
     recoveryWorker(services, app.log),
   ];
   app.addHook('onReady', async () => {

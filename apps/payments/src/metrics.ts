@@ -16,7 +16,6 @@ export class ServiceMetrics {
   readonly replays: Counter<'route'>;
   readonly conflicts: Counter<'route'>;
   readonly duration: Histogram<'method' | 'route' | 'status_code'>;
-  readonly swept: Counter;
   readonly recovered: Counter<'outcome'>;
 
   constructor() {
@@ -59,11 +58,6 @@ export class ServiceMetrics {
       name: 'concurrent_conflicts_total',
       help: 'Requests answered 409 because the same idempotency key was still in flight.',
       labelNames: ['route'],
-      registers,
-    });
-    this.swept = new Counter({
-      name: 'idempotency_records_swept_total',
-      help: 'Expired idempotency records deleted by the sweeper.',
       registers,
     });
     this.recovered = new Counter({

@@ -141,7 +141,7 @@ export async function buildApp(
     throw new Error(`policies.yaml names routes this service does not have: ${unmatched.join(', ')}`);
   }
 
-  const sweeper = idempotencySweeper(config, services.database, (count) => metrics.swept.inc(count), app.log);
+  const sweeper = idempotencySweeper(config, services.database, metrics.registry, app.log);
   app.addHook('onReady', async () => sweeper.start());
   app.addHook('onClose', () => sweeper.stop());
   return app;

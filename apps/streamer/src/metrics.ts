@@ -9,8 +9,6 @@ export class ServiceMetrics {
   readonly duration: Histogram<'method' | 'route' | 'status_code'>;
   /** Stars moved by kind (credit, vote, withdrawal): one increment per ledger row. */
   readonly stars: Counter<'kind'>;
-  /** Expired idempotency records the sweeper deleted. */
-  readonly swept: Counter;
   /** Telegram payments taken but not credited (kept in `unmatched_payments`), by reason. */
   readonly unmatched: Counter<'reason'>;
 
@@ -34,11 +32,6 @@ export class ServiceMetrics {
       name: 'telegram_unmatched_payments_total',
       help: 'Successful Telegram payments the service did not credit (recorded in unmatched_payments for a refund), by reason.',
       labelNames: ['reason'],
-      registers,
-    });
-    this.swept = new Counter({
-      name: 'idempotency_records_swept_total',
-      help: 'Expired idempotency records deleted by the sweeper.',
       registers,
     });
   }
