@@ -599,5 +599,8 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
       expect(wrong.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(((await wrong.json()) as { detail: string }).detail).toContain(`takes ${allow}`);
     }
+    // A path a route takes with this very method, that finds nothing there (a static file): 404.
+    const missing = await fetch(`${service.url}/docs/static/nope.js`);
+    expect([missing.status, missing.headers.get('allow')]).toEqual([404, null]);
   });
 });

@@ -52,6 +52,7 @@ describe('connections', () => {
       [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
       // What Node's server answers itself with an empty body, unless told otherwise.
       ['GET /health HTTP/1.1\r\nConnection: close\r\n\r\n', 400],
+      ['GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n', 400],
       ['GET /health HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nConnection: close\r\n\r\n', 417],
     ] as const) {
       const answer = parse(await rawExchange(service.url, request));

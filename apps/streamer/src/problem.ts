@@ -70,7 +70,7 @@ export function errorHandler(
     request.log.warn({ err: error }, 'database unavailable');
     return sendProblem(reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)), {
       ...serviceProblems['database-unavailable'],
-      detail: `The database is unreachable. Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same idempotency key, if any).`,
+      detail: `The database could not answer in time (unreachable, or busy). Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same idempotency key, if any).`,
       retry_after: DATABASE_RETRY_AFTER_SECONDS,
     });
   }

@@ -61,7 +61,8 @@ export async function openBackends(config: BackendConfig, schema: ServiceSchema)
 function messageOf(error: unknown): string {
   const messages: string[] = [];
   for (let at = error, depth = 0; at instanceof Error && depth < 4; at = at.cause, depth++) {
-    if (at.message && !messages.includes(at.message)) messages.push(at.message);
+    // A wrapper that already quotes its cause's message adds nothing by repeating it.
+    if (at.message && !messages.some((message) => message.includes(at.message))) messages.push(at.message);
   }
   return messages.join(': ') || String(error);
 }

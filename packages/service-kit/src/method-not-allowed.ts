@@ -35,7 +35,9 @@ export function methodNotAllowed(
     const allowed = [
       ...new Set(routes.filter((route) => route.path.test(path)).map((route) => route.method)),
     ];
-    if (allowed.length === 0) return undefined;
+    // No route has the path, or one that takes this method does and found nothing (a static
+    // file that is not there): 404.
+    if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
     const allow = allowed.sort().join(', ');
     return sendProblem(reply.header('allow', allow), {
       ...methodProblems['method-not-allowed'],
