@@ -53,6 +53,10 @@ describe('connections', () => {
       // What Node's server answers itself with an empty body, unless told otherwise.
       ['GET /health HTTP/1.1\r\nConnection: close\r\n\r\n', 400],
       ['GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n', 400],
+      [
+        'POST /api/v1/payments HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+        501,
+      ],
       ['GET /health HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nConnection: close\r\n\r\n', 417],
     ] as const) {
       const answer = parse(await rawExchange(service.url, request));
