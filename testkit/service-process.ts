@@ -37,3 +37,33 @@ export async function spawnService(
     logs: () => Buffer.concat(logged).toString('utf8'),
   };
 }
+
+/**
+ * Runs the service whose entry point is `main` until it exits on its own (a start it must
+ * refuse), killing it after 20 s: its exit code, stdout and stderr.
+ */
+export function runUntilExit(
+  main: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = fork(main, [], {
+    execArgv: ['--conditions=tollgate-source', '--import', 'tsx'],
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    }),
+  );
+}

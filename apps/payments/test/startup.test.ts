@@ -7,35 +7,13 @@
  * runs out of time answers the requests still running 503 + Retry-After instead of resetting
  * their connections, and their retries resume them: charged once.
  */
-import { fork } from 'node:child_process';
+
 import { afterAll, describe, expect, it } from 'vitest';
+import { runUntilExit } from '../../../testkit/service-process.ts';
 import { main, newKey, pay, scratchDir, spawnService } from './service.ts';
 
-/** Runs the service until it exits (it must refuse to start): its exit code and stderr. */
-function refused(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = fork(main, [], {
-    execArgv: ['--conditions=tollgate-source', '--import', 'tsx'],
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({
-        code,
-        stderr: Buffer.concat(err).toString('utf8'),
-        stdout: Buffer.concat(out).toString('utf8'),
-      });
-    }),
-  );
-}
+/** Runs the payments service until it exits (it must refuse to start). */
+const refused = (env: Record<string, string>) => runUntilExit(main, env);
 
 describe('starting the service', () => {
   const dir = scratchDir();

@@ -40,10 +40,10 @@ function refuseUnknown(path: string, config: object, keys: readonly string[]): v
   throw new PolicyFileError(
     unknown.map((leaf) => ({
       path: leaf,
-      message: `sets no configuration key of the policy file (${keys.join(', ')}).`,
+      message: `(STREAMER_CONFIG ${path}) sets no configuration key of the policy file (${keys.join(', ')}).`,
       fix: 'Correct its name, or remove it.',
     })),
-    { source: path },
+    { source: `STREAMER_CONFIG ${path}` },
   );
 }
 
@@ -67,6 +67,6 @@ function readConfigFile(path: string): object {
       message: `cannot be used: ${(error as Error).message}`,
       fix: 'Check the file.',
     };
-    throw new PolicyFileError([problem], { source: path, cause: error });
+    throw new PolicyFileError([problem], { source: `STREAMER_CONFIG ${path}`, cause: error });
   }
 }

@@ -5,8 +5,9 @@ import { BearerKeys } from '@tollgate/service-kit/auth';
 import { PolicyFileError } from 'tollgate/policies';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRawResponse, rawExchange } from '../../../testkit/raw-http.ts';
+import { runUntilExit } from '../../../testkit/service-process.ts';
 import { loadConfig } from '../src/config.ts';
-import { newKey, newStreamer, type RunningService, scratchDir, startService, user } from './service.ts';
+import { main, newKey, newStreamer, type RunningService, scratchDir, startService, user } from './service.ts';
 
 describe('configuration', () => {
   const dir = scratchDir();
@@ -49,6 +50,22 @@ describe('configuration', () => {
     for (const name of ['API_KEYS', 'WORKER_KEYS', 'TELEGRAM_WEBHOOK_SECRET'])
       expect(() => loadConfig({ [name]: '' })).toThrow(new RegExp(`^${name} is set but empty`));
     expect(loadConfig({ PORT: '' }).PORT).toBe(8001); // any other setting given empty: its default
+  });
+
+  it('refuses to start as a process with one line naming STREAMER_CONFIG and what in it is wrong', {
+    timeout: 30_000,
+  }, async () => {
+    const typo = join(dir.path, 'typo-start.json');
+    writeFileSync(typo, '{"limits": {"votePerMinute": 50}}');
+    const { code, stderr } = await runUntilExit(main, {
+      DATA_DIR: join(dir.path, 'never'),
+      STREAMER_CONFIG: typo,
+    });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(
+      /^streamer service cannot start: policy file \S+policies\.yaml: 1 problem; limits\.votePerMinute: \(STREAMER_CONFIG \S+typo-start\.json\) sets no configuration key/,
+    );
   });
 
   it('refuses a bearer key listed twice, naming the variable and the pair but never the key', () => {

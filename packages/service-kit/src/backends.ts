@@ -72,7 +72,9 @@ function messageOf(error: unknown): string {
  * cannot read, a database it cannot open), no stack; exit code 1.
  */
 export function refuseToStart(service: string, error: unknown): never {
-  process.stderr.write(`${service} service cannot start: ${messageOf(error)}\n`);
+  // One line: a message listing several problems (a policy file's) has them joined by "; ".
+  const line = messageOf(error).replace(/\s*\n\s*(?:- )?/g, '; ');
+  process.stderr.write(`${service} service cannot start: ${line}\n`);
   process.exit(1);
 }
 
