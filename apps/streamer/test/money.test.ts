@@ -302,4 +302,26 @@ describe.each(configurations)('money on %s', (_name, open) => {
     expect((await user(service.url, 'u12').wallet()).json).toEqual({ balance: 0, ledger: [] });
     expect((await call(service.url, 'GET', '/api/wallet')).status).toBe(401);
   });
+
+  it('refuses a vote for a streamer that does not exist before claiming its key: nothing stored, the key still free', async () => {
+    await fund(service.url, 'u13', 5);
+    const records = () => count('tollgate_idempotency');
+    const before = await records();
+    const key = newKey();
+    for (let i = 0; i < 20; i++) {
+      const made_up = await user(service.url, 'u13').vote(
+        { streamer_id: `str_made_up_${i}`, stars: 1 },
+        i === 0 ? key : newKey(),
+      );
+      expect([made_up.status, made_up.json.type]).toEqual([
+        404,
+        'https://tollgate.dev/problems/streamer-not-found',
+      ]);
+    }
+    expect(await records()).toBe(before); // twenty made-up ids wrote no record
+    // The key was not used up: it votes for a streamer that exists (not 422 for another body).
+    const streamer = await newStreamer(service.url, 'u13');
+    const vote = await user(service.url, 'u13').vote({ streamer_id: streamer, stars: 2 }, key);
+    expect([vote.status, vote.json.balance]).toEqual([201, 3]);
+  });
 });

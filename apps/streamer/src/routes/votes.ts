@@ -1,11 +1,11 @@
 import { bearerAuth } from '@tollgate/service-kit/auth';
 import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance } from 'fastify';
-import { serviceProblems } from '../problem.ts';
+import { sendProblem, serviceProblems } from '../problem.ts';
 import { VoteRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
-import { type Answer, json, keyColumn, newId, problem, withKey } from './effect.ts';
+import { type Answer, json, keyColumn, newId, withKey } from './effect.ts';
 import { routeConfig } from './route-config.ts';
 import { debit } from './wallet-debit.ts';
 
@@ -21,18 +21,22 @@ export function voteRoute(app: FastifyInstance, services: Services): void {
       config: routeConfig(services, 'POST', '/api/votes', true),
       schema: { body: VoteRequest },
     },
-    (request, reply) => {
+    async (request, reply) => {
       const body = request.body as VoteRequest;
       const user = request.principal!;
       const key = keyColumn(request);
+      // Before the key is claimed: a vote for a streamer that does not exist is refused like bad
+      // input — nothing stored, the key still free (for when that streamer exists). Stored, such
+      // answers let one user write an idempotency record a request for made-up ids, for 24 h.
+      // Streamers are never deleted, so one found here is still there in the transaction.
+      const known = await services.database.query(queries.knownStreamers, [[body.streamer_id]]);
+      if (known.length === 0) {
+        return sendProblem(reply, {
+          ...serviceProblems['streamer-not-found'],
+          detail: `There is no streamer ${body.streamer_id}.`,
+        });
+      }
       return withKey(request, reply, services, async (tx: Transaction): Promise<Answer> => {
-        const known = await tx.query(queries.knownStreamers, [[body.streamer_id]]);
-        if (known.length === 0) {
-          return problem({
-            ...serviceProblems['streamer-not-found'],
-            detail: `There is no streamer ${body.streamer_id}.`,
-          });
-        }
         const voteId = newId('vote');
         const debited = await debit(tx, { user, stars: body.stars, kind: 'vote', ref: voteId, key });
         if (!debited.ok) return debited.answer;
