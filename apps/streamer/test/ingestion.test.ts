@@ -136,9 +136,12 @@ describe.each(configurations)('ingestion and input on %s', (_name, open) => {
       type: 'https://tollgate.dev/problems/unknown-streamer',
       unknown_streamers: ['str_nobody'],
     });
-    const refusedEvents = await w.events([event(streamer, 'e9'), event('str_nobody', 'e10')]);
+    const key = newKey();
+    const refusedEvents = await w.events([event(streamer, 'e9'), event('str_nobody', 'e10')], key);
     expect(refusedEvents.status).toBe(422);
     expect(await snapshot()).toEqual(before);
+    // Refused before its key was claimed: the key is free for the batch that can be written.
+    expect((await w.events([event(streamer, 'e9')], key)).json).toEqual({ accepted: 1, duplicates: 0 });
     expect((await user(service.url, 'u1').streamer(streamer)).json.clip_count).toBe(2);
   });
 

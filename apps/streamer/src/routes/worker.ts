@@ -1,26 +1,33 @@
 import { bearerAuth } from '@tollgate/service-kit/auth';
-import type { Transaction } from '@tollgate/service-kit/database';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { sendProblem, serviceProblems } from '../problem.ts';
+import { type ServiceProblem, sendProblem, serviceProblems } from '../problem.ts';
 import { EventsRequest, MediaRequest, StatusRequest } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { queries } from '../sql/queries.ts';
-import { type Answer, json, problem, withKey } from './effect.ts';
+import { json, withKey } from './effect.ts';
 import { routeConfig } from './route-config.ts';
 
-/** 422 naming the streamers a batch refers to that do not exist (nothing of it is written). */
-async function unknownStreamers(tx: Transaction, ids: readonly string[]): Promise<Answer | undefined> {
+/**
+ * 422 naming the streamers a batch refers to that do not exist, or undefined. Checked before the
+ * batch's key is claimed, like bad input: nothing is written or stored, and the key stays free
+ * for the batch once those streamers exist (streamers are never deleted, so the ones found here
+ * are still there when the batch is written).
+ */
+async function unknownStreamers(
+  services: Services,
+  ids: readonly string[],
+): Promise<ServiceProblem | undefined> {
   const wanted = [...new Set(ids)];
   const known = new Set(
-    (await tx.query<{ id: string }>(queries.knownStreamers, [wanted])).map((row) => row.id),
+    (await services.database.query<{ id: string }>(queries.knownStreamers, [wanted])).map((row) => row.id),
   );
   const unknown = wanted.filter((id) => !known.has(id));
   if (unknown.length === 0) return undefined;
-  return problem({
+  return {
     ...serviceProblems['unknown-streamer'],
     detail: `No streamer ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? '…' : ''}; nothing of this batch was written.`,
     unknown_streamers: unknown.slice(0, 100),
-  });
+  };
 }
 
 /**
@@ -38,14 +45,14 @@ export function workerRoutes(app: FastifyInstance, services: Services): void {
       config: routeConfig(services, 'POST', '/internal/worker/events', true),
       schema: { body: EventsRequest },
     },
-    (request, reply) => {
+    async (request, reply) => {
       const { events } = request.body as EventsRequest;
+      const refused = await unknownStreamers(
+        services,
+        events.map((event) => event.streamer_id),
+      );
+      if (refused) return sendProblem(reply, refused);
       return withKey(request, reply, services, async (tx) => {
-        const refused = await unknownStreamers(
-          tx,
-          events.map((event) => event.streamer_id),
-        );
-        if (refused) return refused;
         const rows = events.map((event) => ({ ...event, data: event.data ?? null }));
         const inserted = await tx.query(queries.insertEvents, [JSON.stringify(rows), request.principal]);
         return json(200, { accepted: inserted.length, duplicates: events.length - inserted.length });
@@ -60,14 +67,14 @@ export function workerRoutes(app: FastifyInstance, services: Services): void {
       config: routeConfig(services, 'POST', '/internal/worker/media', true),
       schema: { body: MediaRequest },
     },
-    (request, reply) => {
+    async (request, reply) => {
       const { clips } = request.body as MediaRequest;
+      const refused = await unknownStreamers(
+        services,
+        clips.map((clip) => clip.streamer_id),
+      );
+      if (refused) return sendProblem(reply, refused);
       return withKey(request, reply, services, async (tx) => {
-        const refused = await unknownStreamers(
-          tx,
-          clips.map((clip) => clip.streamer_id),
-        );
-        if (refused) return refused;
         const rows = clips.map((clip) => ({ title: null, duration_s: null, ...clip }));
         const inserted = await tx.query(queries.insertClips, [JSON.stringify(rows), request.principal]);
         return json(200, { accepted: inserted.length, duplicates: clips.length - inserted.length });
