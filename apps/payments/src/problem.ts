@@ -1,5 +1,4 @@
-import { isDatabaseUnavailable } from '@tollgate/service-kit/database';
-import { DATABASE_RETRY_AFTER_SECONDS } from '@tollgate/service-kit/health';
+import { sendIfDatabaseUnavailable } from '@tollgate/service-kit/health';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { defineProblems, type Problem, type ProblemKind, schemaProblem, sendProblem } from 'tollgate/fastify';
 
@@ -14,7 +13,6 @@ export const serviceProblems = defineProblems({
   'invalid-payment': { status: 422, title: 'Invalid Payment' },
   'simulation-in-progress': { status: 429, title: 'Simulation In Progress' },
   'internal-error': { status: 500, title: 'Internal Server Error' },
-  'database-unavailable': { status: 503, title: 'Service Unavailable' },
   'processor-unavailable': { status: 503, title: 'Payment Processor Unavailable' },
   'simulation-unavailable': { status: 503, title: 'Simulation Unavailable' },
   'rate-limits-unavailable': { status: 503, title: 'Rate Limits Unavailable' },
@@ -86,15 +84,8 @@ export function errorHandler(
       detail: error.message,
     });
   }
-  if (isDatabaseUnavailable(error)) {
-    // Details go to the log only: the client learns that it may retry, and when.
-    request.log.warn({ err: error }, 'database unavailable');
-    return sendProblem(reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)), {
-      ...serviceProblems['database-unavailable'],
-      detail: `The database could not answer in time (unreachable, or busy). Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same Idempotency-Key, if any).`,
-      retry_after: DATABASE_RETRY_AFTER_SECONDS,
-    });
-  }
+  const unavailable = sendIfDatabaseUnavailable(error, request, reply);
+  if (unavailable) return unavailable;
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, {
     ...serviceProblems['internal-error'],

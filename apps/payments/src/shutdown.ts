@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DATABASE_RETRY_AFTER_SECONDS, type Lifecycle } from '@tollgate/service-kit/health';
-import type { InFlight } from '@tollgate/service-kit/in-flight';
+import type { Lifecycle } from '@tollgate/service-kit/health';
+import { drain, type InFlight } from '@tollgate/service-kit/in-flight';
 import type { FastifyInstance } from 'fastify';
+import type { Claim } from 'tollgate/idempotency';
 import type { Services } from './services.ts';
 
 /**
@@ -20,26 +20,15 @@ export async function shutdown(
 ): Promise<void> {
   lifecycle.draining = true;
   app.log.info({ signal, inFlight: services.openClaims.size }, 'draining');
-  const closed = app.close();
-  const drained = await Promise.race([
-    closed.then(() => true),
-    new Promise<boolean>((resolve) =>
-      setTimeout(resolve, services.config.SHUTDOWN_TIMEOUT_MS, false).unref(),
-    ),
-  ]);
-  const released = [...services.openClaims];
-  services.openClaims.clear();
+  let released: Claim[] = [];
   // Outside the transaction that claimed them, which has long committed.
-  await Promise.allSettled(released.map((claim) => claim.atHome().release()));
-  if (!drained) {
-    const refused = inFlight.refuseAll(DATABASE_RETRY_AFTER_SECONDS);
-    app.log.warn(
-      { released: released.length, refused },
-      'drain timed out; released open claims, answered 503',
-    );
-    // A second for those answers to be written (a connection still sending its request is not waited for).
-    await Promise.race([closed, sleep(1000)]);
-  }
+  const release = async () => {
+    released = [...services.openClaims];
+    services.openClaims.clear();
+    await Promise.allSettled(released.map((claim) => claim.atHome().release()));
+  };
+  if (await drain(app, inFlight, services.config.SHUTDOWN_TIMEOUT_MS, release)) await release();
+  else app.log.warn({ released: released.length }, 'released the open claims of the drain');
   await services.close();
   app.log.info({ released: released.length }, 'stopped');
 }

@@ -3,10 +3,9 @@
  * (running migrations) and Redis, listens, and drains on SIGTERM/SIGINT.
  */
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { refuseToStart, warnIfRedisDown } from '@tollgate/service-kit/backends';
-import { DATABASE_RETRY_AFTER_SECONDS, type Lifecycle } from '@tollgate/service-kit/health';
-import { InFlight } from '@tollgate/service-kit/in-flight';
+import type { Lifecycle } from '@tollgate/service-kit/health';
+import { drain, InFlight } from '@tollgate/service-kit/in-flight';
 import { buildApp } from './app.ts';
 import { DEVELOPMENT_API_KEY, DEVELOPMENT_TELEGRAM_SECRET, DEVELOPMENT_WORKER_KEY } from './auth.ts';
 import { loadConfig } from './config.ts';
@@ -50,19 +49,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     lifecycle.draining = true;
     app.log.info({ signal }, 'draining');
-    // Requests in flight get SHUTDOWN_TIMEOUT_MS; a client that never finishes its request
-    // must not hold the process (its claim's lease frees the key for a retry elsewhere).
-    // Past it, the requests still unanswered get 503 + Retry-After, not a reset connection.
-    const closed = app.close();
-    const timeout = new Promise<void>((resolve) =>
-      setTimeout(() => {
-        const refused = inFlight.refuseAll(DATABASE_RETRY_AFTER_SECONDS);
-        app.log.warn({ signal, refused }, 'drain timed out; answered 503');
-        // A second for those answers to be written (a connection still sending its request is not waited for).
-        resolve(Promise.race([closed, sleep(1000)]));
-      }, config.SHUTDOWN_TIMEOUT_MS).unref(),
-    );
-    Promise.race([closed, timeout])
+    // Requests in flight get SHUTDOWN_TIMEOUT_MS, then 503 + Retry-After rather than a reset
+    // connection; a client that never finishes its request does not hold the process (its
+    // claim's lease frees the key for a retry elsewhere).
+    drain(app, inFlight, config.SHUTDOWN_TIMEOUT_MS)
       .then(() => services.close())
       .then(
         () => process.exit(0),

@@ -1,5 +1,4 @@
-import { isDatabaseUnavailable } from '@tollgate/service-kit/database';
-import { DATABASE_RETRY_AFTER_SECONDS } from '@tollgate/service-kit/health';
+import { sendIfDatabaseUnavailable } from '@tollgate/service-kit/health';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   defineProblems,
@@ -26,7 +25,6 @@ export const serviceProblems = defineProblems({
   'unknown-invoice': { status: 422, title: 'Unknown Invoice' },
   'unknown-streamer': { status: 422, title: 'Unknown Streamer' },
   'internal-error': { status: 500, title: 'Internal Server Error' },
-  'database-unavailable': { status: 503, title: 'Service Unavailable' },
 });
 
 /** A problem the service answers: RFC 9457 members plus snake_case extension members. */
@@ -65,15 +63,8 @@ export function errorHandler(
     const kind = clientErrors[status] ?? serviceProblems['invalid-request'];
     return sendProblem(reply, { ...kind, status, detail: error.message });
   }
-  if (isDatabaseUnavailable(error)) {
-    // Details go to the log only: the client learns that it may retry, and when.
-    request.log.warn({ err: error }, 'database unavailable');
-    return sendProblem(reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)), {
-      ...serviceProblems['database-unavailable'],
-      detail: `The database could not answer in time (unreachable, or busy). Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same idempotency key, if any).`,
-      retry_after: DATABASE_RETRY_AFTER_SECONDS,
-    });
-  }
+  const unavailable = sendIfDatabaseUnavailable(error, request, reply);
+  if (unavailable) return unavailable;
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, {
     ...serviceProblems['internal-error'],

@@ -1,8 +1,37 @@
-import type { FastifyBaseLogger, FastifyInstance, RouteShorthandOptions } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RouteShorthandOptions,
+} from 'fastify';
+import { defineProblems, sendProblem } from 'tollgate/fastify';
 import type { Backends } from './backends.ts';
+import { isDatabaseUnavailable } from './database/index.ts';
 
 /** How long a client should wait before retrying while the database is unreachable (`Retry-After`). */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+const unavailable = defineProblems({ 'database-unavailable': { status: 503, title: 'Service Unavailable' } });
+
+/**
+ * For an error handler: when `error` means the database cannot answer now (unreachable, or a
+ * statement or lock timeout), 503 problem+json with `Retry-After`, the details in the log only;
+ * undefined for any other error.
+ */
+export function sendIfDatabaseUnavailable(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply | undefined {
+  if (!isDatabaseUnavailable(error)) return undefined;
+  request.log.warn({ err: error }, 'database unavailable');
+  return sendProblem(reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)), {
+    ...unavailable['database-unavailable'],
+    detail: `The database could not answer in time (unreachable, or busy). Retry after ${DATABASE_RETRY_AFTER_SECONDS} s (with the same idempotency key, if any).`,
+    retry_after: DATABASE_RETRY_AFTER_SECONDS,
+  });
+}
 
 /** The service's state as probes see it. */
 export interface Lifecycle {

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { defineProblems, sendProblem } from 'tollgate/fastify';
+import { DATABASE_RETRY_AFTER_SECONDS } from './health.ts';
 
 const shutdownProblems = defineProblems({
   'shutting-down': { status: 503, title: 'Service Unavailable' },
@@ -51,4 +53,27 @@ export class InFlight {
     }
     return answered;
   }
+}
+
+/**
+ * A graceful stop's middle: `app` stops accepting and its requests in flight get `timeoutMs`.
+ * Past it, `overdue` runs (payments release their claims, so a retry elsewhere resumes at
+ * once), the requests still running are answered 503 + `Retry-After`, and their answers get a
+ * second to be written (a connection still sending its request is not waited for).
+ * @returns whether every request finished in time.
+ */
+export async function drain(
+  app: FastifyInstance,
+  inFlight: InFlight,
+  timeoutMs: number,
+  overdue: () => Promise<unknown> = async () => undefined,
+): Promise<boolean> {
+  const closed = app.close();
+  const drained = await Promise.race([closed.then(() => true), sleep(timeoutMs, false, { ref: false })]);
+  if (drained) return true;
+  await overdue();
+  const refused = inFlight.refuseAll(DATABASE_RETRY_AFTER_SECONDS);
+  app.log.warn({ refused }, 'drain timed out; answered the requests still running 503');
+  await Promise.race([closed, sleep(1000)]);
+  return false;
 }
