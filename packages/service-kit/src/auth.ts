@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { type RateLimiter, rateLimitHeaders } from 'tollgate';
 import { defineProblems, limitedAnswer, sendProblem } from 'tollgate/fastify';
@@ -165,5 +165,5 @@ function authorizations(rawHeaders: readonly string[]): number {
 }
 
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return hash('sha256', text, 'buffer');
 }

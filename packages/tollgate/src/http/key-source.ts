@@ -42,10 +42,18 @@ function refuse(code: IdempotencyKeyErrorCode, message: string): KeyParseResult 
   return { ok: false, error: new IdempotencyKeyError(code, message) };
 }
 
+/** Header names as people write them, by lower-case name (a route's few, made once). */
+const headerNames = new Map<string, string>();
+
 /** A header's name as people write it: `x-idempotency-key` → `X-Idempotency-Key`. */
 function headerName(lowercase: string): string {
-  return lowercase.replace(
-    /(^|-)([a-z])/g,
-    (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
-  );
+  let name = headerNames.get(lowercase);
+  if (name === undefined) {
+    name = lowercase.replace(
+      /(^|-)([a-z])/g,
+      (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
+    );
+    headerNames.set(lowercase, name);
+  }
+  return name;
 }

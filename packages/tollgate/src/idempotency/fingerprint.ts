@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ErrorCode } from '../codes.ts';
 import { canonicalJson, MAX_JSON_DEPTH } from './canonical-json.ts';
 import { FingerprintError, isFingerprintError } from './errors.ts';
@@ -46,12 +46,16 @@ const version = 'v1';
  *   { exclude: ['metadata.trace_id'] });
  */
 export function fingerprint(input: FingerprintInput, options: FingerprintOptions = {}): string {
-  const hash = createHash('sha256').update(`tollgate-fingerprint-${version}`);
   const [kind, payload] = payloadOf(input.body, options.exclude ?? []);
-  for (const part of [input.method.toUpperCase(), input.route, kind, payload]) {
-    hash.update(`\n${typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength}:`).update(part);
-  }
-  return `${version}:${hash.digest('base64url')}`;
+  // Each part length-prefixed; text hashed as one string (one call, no hash object per request).
+  let text = `tollgate-fingerprint-${version}`;
+  for (const part of [input.method.toUpperCase(), input.route, kind])
+    text += `\n${Buffer.byteLength(part)}:${part}`;
+  const data =
+    typeof payload === 'string'
+      ? `${text}\n${Buffer.byteLength(payload)}:${payload}`
+      : Buffer.concat([Buffer.from(`${text}\n${payload.byteLength}:`), payload]);
+  return `${version}:${hash('sha256', data, 'base64url')}`;
 }
 
 /**

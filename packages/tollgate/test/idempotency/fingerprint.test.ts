@@ -24,6 +24,22 @@ describe('fingerprint v1', () => {
     expect(fingerprint({ method: 'POST', route: '/payments' })).not.toBe(json(''));
   });
 
+  it('hashes exactly as it always has: stored fingerprints stay comparable across upgrades', () => {
+    // A changed hash would make every retry that crosses a deploy a 422 mismatch.
+    expect(fingerprint({ method: 'post', route: '/p', body: { json: { b: 1, a: 'é\ud800' } } })).toBe(
+      'v1:VUywS5rRWRLlRR46cND_3z8MEP8lWdnrCiJJsHmLzNE',
+    );
+    expect(fingerprint({ method: 'GET', route: '/x' })).toBe(
+      'v1:u4QHJTgQ5XhJJmRmnBZyM78qzyaYlLZsAHePGHUn5Vg',
+    );
+    expect(fingerprint({ method: 'PUT', route: '/y', body: { bytes: new Uint8Array([0, 255, 3]) } })).toBe(
+      'v1:0dIj2plucZRHnhlCrQZxpowFlcCGTVnTZuOasXwgvY0',
+    );
+    expect(fingerprint({ method: 'PUT', route: '/y', body: { bytes: 'h\u00e9llo' } })).toBe(
+      'v1:Lx3Wyd-3me7WwXAqbaLN6XRE5JlGLxJBoQUUEqde7Gc',
+    );
+  });
+
   it('ignores key order and number spelling, not values', () => {
     expect(json(JSON.parse('{"a":1,"b":{"y":[1,2],"x":"é"}}'))).toBe(
       json(JSON.parse('{"b":{"x":"\\u00e9","y":[1.0,2e0]},"a":1}')),
