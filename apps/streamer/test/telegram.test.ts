@@ -85,6 +85,47 @@ describe.each(configurations)('Telegram payments on %s', (_name, open) => {
     expect((await u1.wallet()).json.balance).toBe(25);
   });
 
+  it('buys again with the same request once its invoice is paid: a generated key is forgotten, a client key is not', async () => {
+    const u4 = user(service.url, 'u4');
+    const first = await u4.invoice(15);
+    expect(first.status).toBe(201);
+    const generated = first.headers.get('idempotency-key');
+    expect(generated).toBeTruthy();
+    // A duplicate while the invoice is open gets the same invoice (the seed's rule).
+    const duplicate = await u4.invoice(15);
+    expect([duplicate.status, duplicate.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    expect(duplicate.json.invoice_id).toBe(first.json.invoice_id);
+
+    expect((await telegram(service.url, paymentUpdate(first.json.payload, 15, 701))).status).toBe(200);
+    // Paid: the same request is a new purchase, with a new invoice Telegram will take money for.
+    const next = await eventually(async () => {
+      const answer = await u4.invoice(15);
+      return answer.json.invoice_id === first.json.invoice_id ? undefined : answer;
+    });
+    expect([next.status, next.json.status, next.headers.get('idempotent-replayed')]).toEqual([
+      201,
+      'open',
+      null,
+    ]);
+    expect(next.headers.get('idempotency-key')).toBe(generated);
+    const yes = await telegram(service.url, preCheckout(next.json.payload, 15, 'q-next'));
+    expect(yes.json.ok).toBe(true);
+    // Its duplicates replay it again, until it too is paid.
+    expect((await u4.invoice(15)).json.invoice_id).toBe(next.json.invoice_id);
+    expect((await telegram(service.url, paymentUpdate(next.json.payload, 15, 702))).status).toBe(200);
+    expect((await u4.wallet()).json.balance).toBe(30);
+
+    // A key the client chose stays the paid invoice's answer for its whole TTL.
+    const own = newKey();
+    const mine = await u4.invoice(20, own);
+    expect((await telegram(service.url, paymentUpdate(mine.json.payload, 20, 703))).status).toBe(200);
+    const again = await u4.invoice(20, own);
+    expect([again.headers.get('idempotent-replayed'), again.json.invoice_id]).toEqual([
+      'true',
+      mine.json.invoice_id,
+    ]);
+  });
+
   it('keeps every payment it does not credit for a refund: once per charge, never a credited one', async () => {
     const invoiceId = await fund(service.url, 'u2', 40); // paid with charge-<payload>
     const invoice = (await user(service.url, 'u2').readInvoice(invoiceId)).json;
@@ -154,3 +195,13 @@ describe.each(configurations)('Telegram payments on %s', (_name, open) => {
     expect((await user(service.url, 'u3').wallet()).json.balance).toBe(30);
   });
 });
+
+/** `attempt`'s answer once it gives one (the forget runs once the webhook's transaction committed). */
+async function eventually<T>(attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let tries = 0; tries < 50; tries++) {
+    const answer = await attempt();
+    if (answer !== undefined) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('no answer after 50 tries');
+}

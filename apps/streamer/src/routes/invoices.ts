@@ -45,11 +45,14 @@ export function invoiceRoutes(app: FastifyInstance, services: Services): void {
       const { stars } = request.body as InvoiceRequest;
       // The payload Telegram echoes back in `successful_payment.invoice_payload`: unguessable.
       const payload = `pay_${randomBytes(16).toString('hex')}`;
+      // A key tollgate made from the request is forgotten once this invoice is paid (telegram.ts).
+      const keyed = request.tollgate?.keyed;
       const [row] = await database.query<InvoiceRow>(queries.insertInvoice, [
         newId('inv'),
         request.principal,
         payload,
         stars,
+        keyed?.generated ? keyed.scope : null,
       ]);
       // The key this invoice answers to, so the client can reuse it (tollgate echoes the ones it generates).
       const key = request.headers['idempotency-key'];

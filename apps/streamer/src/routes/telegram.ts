@@ -15,6 +15,8 @@ interface LockedInvoice {
   stars: string;
   currency: string;
   status: string;
+  /** The scope of the key tollgate generated for the invoice, if it did. */
+  generated_key_scope: string | null;
 }
 
 const ok = (): Answer => json(200, { ok: true });
@@ -102,7 +104,11 @@ export function telegramRoute(app: FastifyInstance, services: Services): void {
         await tx.query(queries.markInvoicePaid, [invoice.id]);
         return {
           ...ok(),
-          committed: () => services.metrics.stars.inc({ kind: 'credit' }, Number(invoice.stars)),
+          committed: () => {
+            services.metrics.stars.inc({ kind: 'credit' }, Number(invoice.stars));
+            if (invoice.generated_key_scope !== null)
+              forgetInvoiceKey(services, request, invoice.generated_key_scope);
+          },
         };
       });
     },
@@ -183,4 +189,19 @@ async function recordUnmatched(services: Services, request: FastifyRequest, reas
     },
     'Telegram payment not credited: kept in unmatched_payments for a refund',
   );
+}
+
+/**
+ * The invoice is paid: the key tollgate generated for it from the request is forgotten, so the
+ * same request is a new purchase (a new invoice), not a replay of the paid one for the rest of
+ * the key's hour. Not awaited by the webhook: if Redis cannot be told, the key lapses with its TTL
+ * (pre-checkout refuses to take money for the paid invoice meanwhile).
+ */
+function forgetInvoiceKey(services: Services, request: FastifyRequest, scope: string): void {
+  services.idempotencyStore.forget(scope).catch((error: unknown) => {
+    request.log.warn(
+      { err: error },
+      'could not free the generated key of a paid invoice; it lapses with its TTL',
+    );
+  });
 }

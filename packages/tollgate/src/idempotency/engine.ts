@@ -120,6 +120,21 @@ export class IdempotencyEngine {
       : { ...this.settings, ...routeSettings(this.settings, options) };
   }
 
+  /**
+   * Frees a completed key: the next request with it runs anew. Only a completed record is
+   * forgotten; one in flight or released is kept (see {@link IdempotencyStore.forget}).
+   *
+   * @example
+   * // The invoice a generated key answered with has been paid: the same request is a new purchase.
+   * await engine.forget({ principal, method: 'POST', route: '/invoices', key });
+   */
+  forget(
+    request: Omit<BeginRequest, 'fingerprint'>,
+    options: Pick<BeginOptions, 'store'> = {},
+  ): Promise<boolean> {
+    return (options.store ?? this.settings.store).forget(scopeHash(request, request.key));
+  }
+
   async begin(request: BeginRequest, options: BeginOptions = noOptions): Promise<BeginResult> {
     const settings = this.settingsFor(options);
     const store = options.store ?? this.settings.store;

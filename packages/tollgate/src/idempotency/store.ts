@@ -72,4 +72,10 @@ export interface IdempotencyStore {
   release(scope: string, fence: number): Promise<FenceResult>;
   /** Deletes up to `limit` records whose TTL has ended and which hold no live lease. */
   sweep(limit: number): Promise<number>;
+  /**
+   * Deletes the record if it is completed, so the key is free again: the next request with it
+   * runs anew (e.g. a server-generated key whose result has been used up). A record in flight
+   * or released is kept — forgetting it could let a second effect run. True if one was deleted.
+   */
+  forget(scope: string): Promise<boolean>;
 }

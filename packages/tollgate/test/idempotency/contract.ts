@@ -263,6 +263,27 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect((await engine.begin(live)).status).toBe('in-flight');
     });
 
+    it('forgets a completed key on request, and never one in flight or released with work recorded', async () => {
+      const done = request();
+      const { claim } = claimOf(await engine.begin(done));
+      expect(await engine.forget(done)).toBe(false); // in flight: a second effect could run
+      await claim.complete({ status: 201, body: 'used up' });
+      expect(await engine.forget({ ...done, principal: 'acct_2' })).toBe(false); // another's key
+      expect((await engine.begin(done)).status).toBe('replay');
+      expect(await engine.forget(done)).toBe(true);
+      expect(await engine.forget(done)).toBe(false);
+      // Free for any request now, a different body included.
+      const again = claimOf(await engine.begin({ ...done, fingerprint: other }));
+      expect(again.checkpoint).toBeNull();
+      await again.claim.checkpoint('charged', { id: 1 });
+      await again.claim.release();
+      expect(await engine.forget(done)).toBe(false); // released with a checkpoint: the retry resumes it
+      expect(claimOf(await engine.begin({ ...done, fingerprint: other })).checkpoint).toEqual({
+        name: 'charged',
+        data: { id: 1 },
+      });
+    });
+
     it('grants exactly one of 25 concurrent begins on one key', async () => {
       const req = request();
       const answers = await Promise.all(Array.from({ length: 25 }, () => engine.begin(req)));

@@ -1,1 +1,1 @@
-SELECT id, user_id, stars::text AS stars, currency, status FROM invoices WHERE payload = $1 FOR UPDATE
+SELECT id, user_id, stars::text AS stars, currency, status, generated_key_scope FROM invoices WHERE payload = $1 FOR UPDATE

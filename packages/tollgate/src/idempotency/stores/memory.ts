@@ -143,6 +143,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore, InProcessKeys {
     return swept;
   }
 
+  async forget(scope: string): Promise<boolean> {
+    if (this.records.get(scope)?.state !== RecordState.Completed) return false;
+    return this.records.delete(scope);
+  }
+
   private owned(scope: string, fence: number): MemoryRecord | undefined {
     const record = this.records.get(scope);
     return record?.state === RecordState.InFlight && record.fence === fence ? record : undefined;

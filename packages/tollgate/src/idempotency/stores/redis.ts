@@ -12,6 +12,7 @@ const scripts = {
   checkpoint: script('checkpoint'),
   complete: script('complete'),
   release: script('release'),
+  forget: script('forget'),
 };
 
 /** Options of {@link RedisIdempotencyStore}. */
@@ -112,6 +113,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   /** Redis deletes expired records itself. */
   async sweep(_limit: number): Promise<number> {
     return 0;
+  }
+
+  async forget(scope: string): Promise<boolean> {
+    return (await scripts.forget.run(this.redis, [this.prefix + scope], [])) === 1;
   }
 
   private async fenced(script: RedisScript, scope: string, args: (string | number)[]): Promise<FenceResult> {

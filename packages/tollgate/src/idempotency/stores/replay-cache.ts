@@ -21,6 +21,8 @@ export interface CachedCompletion {
 export interface ReplayCache {
   get(scope: string): Promise<CachedCompletion | null>;
   set(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void>;
+  /** Drops the response of `scope`, if one is cached. */
+  delete(scope: string): Promise<void>;
 }
 
 /** A cached completion as the record a claim would be refused on. */
@@ -66,6 +68,9 @@ export class RedisReplayCache implements ReplayCache {
     await this.deadline.within(
       this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))),
     );
+  }
+  async delete(scope: string): Promise<void> {
+    await this.deadline.within(this.redis.del(this.prefix + scope));
   }
 }
 
@@ -127,6 +132,10 @@ export class MemoryReplayCache implements ReplayCache {
       if (this.bytes <= this.maxBytes) break;
       this.drop(oldest);
     }
+  }
+
+  async delete(scope: string): Promise<void> {
+    this.drop(scope);
   }
 
   /** The admission's synchronous look: `found` for a cached completion, else a miss. */

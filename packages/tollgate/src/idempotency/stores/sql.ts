@@ -18,6 +18,7 @@ const statements = {
   complete: statement('complete'),
   release: statement('release'),
   sweep: statement('sweep'),
+  forget: statement('forget'),
 };
 
 /** A row of claim.sql or record.sql. */
@@ -131,6 +132,10 @@ export abstract class SqlIdempotencyStore<Connection> implements IdempotencyStor
   async sweep(limit: number): Promise<number> {
     const [row] = await this.run<{ swept: number }>('sweep', [limit]);
     return row?.swept ?? 0;
+  }
+
+  async forget(scope: string): Promise<boolean> {
+    return (await this.run<{ ok: true }>('forget', [scope])).length === 1;
   }
 
   private async fenced(name: keyof typeof statements, params: unknown[]): Promise<FenceResult> {

@@ -154,6 +154,17 @@ export class TieredIdempotencyStore implements IdempotencyStore {
     return this.truth.release(scope, fence);
   }
 
+  /**
+   * Forgets the completed record in the truth, then its cached response (a replay read between
+   * the two may still answer from the cache). Rejects when the cache could not be told; calling
+   * again finishes the job.
+   */
+  async forget(scope: string): Promise<boolean> {
+    const forgotten = await this.truth.forget(scope);
+    await this.cache.delete(scope);
+    return forgotten;
+  }
+
   /** Sweeps the truth; caches expire their entries themselves. */
   sweep(limit: number): Promise<number> {
     return this.truth.sweep(limit);
