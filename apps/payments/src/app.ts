@@ -9,6 +9,7 @@ import { connectionOptions, tollgate } from 'tollgate/fastify';
 import { refuseContentEncoding } from './json-body.ts';
 import { servicePolicies } from './limits.ts';
 import { REDACTED_PATHS, serializeRequest } from './log.ts';
+import { countResponses } from './metrics.ts';
 import { describeAnswers } from './openapi.ts';
 import { errorHandler } from './problem.ts';
 import { requestIdOf, requestSurface } from './request-surface.ts';
@@ -72,24 +73,7 @@ export async function buildApp(
     if (lifecycle.draining) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    metrics.duration.observe(
-      { method: request.method, route, status_code: status },
-      reply.elapsedTime / 1000,
-    );
-    if (status === 429) metrics.rateLimited.inc({ route });
-    const replayed = reply.getHeader('idempotent-replayed') === 'true';
-    if (replayed) metrics.replays.inc({ route });
-    if (status === 409 && request.method === 'POST') metrics.conflicts.inc({ route });
-    if (route === '/api/v1/payments' && request.method === 'POST') {
-      // A replay answered by tollgate's admission never reaches the handler that sets `outcome`.
-      const outcome = request.outcome ?? (replayed ? 'replayed' : status >= 500 ? 'failed' : 'rejected');
-      metrics.payments.inc({ outcome });
-    }
-    done();
-  });
+  countResponses(app, metrics);
 
   await app.register(swagger, {
     openapi: {

@@ -10,6 +10,16 @@ declare module 'fastify' {
      * to doubles, so exact money must be read from here.
      */
     jsonNumbers: ReadonlyMap<string, string> | undefined;
+    /**
+     * Parameters sent after the JSON body as `&name=value` — what curl sends for
+     * `-d '{…}' --data-urlencode "name=value"` (seed 001's simulate example) — on a route whose
+     * `config.bodyParameters` names them; undefined otherwise.
+     */
+    bodyParameters: Readonly<Record<string, string>> | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Names a route accepts as `&name=value` after its JSON body (see `request.bodyParameters`). */
+    bodyParameters?: readonly string[];
   }
 }
 
@@ -30,6 +40,7 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
  */
 export function registerJsonBody(app: FastifyInstance): void {
   app.decorateRequest('jsonNumbers', undefined);
+  app.decorateRequest('bodyParameters', undefined);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
@@ -68,7 +79,7 @@ function parseBody(request: FastifyRequest, bytes: Buffer): unknown {
   const refuse = (field: string, message: string) =>
     new ProblemError(fieldProblem(400, 'body', field, message));
   if (!isUtf8(bytes)) throw refuse('/', 'the body is not valid UTF-8');
-  const text = bytes.toString('utf8');
+  const text = trailingParameters(request, bytes.toString('utf8'));
   if (text.trim() === '') throw refuse('/', 'the body is empty; send a JSON object');
   let value: unknown;
   try {
@@ -85,6 +96,34 @@ function parseBody(request: FastifyRequest, bytes: Buffer): unknown {
   if (bad !== undefined) throw refuse(bad.field, bad.message);
   request.jsonNumbers = scanned.numbers;
   return value;
+}
+
+/** `&name=value` pairs, percent-encoded as a form: what may follow the JSON on some routes. */
+const formPairs = /^(?:&[^&=]+=[^&]*)+$/;
+
+/**
+ * The JSON part of `text`, with the `&name=value` pairs after its final `}` kept in
+ * `request.bodyParameters` — on a route that names them, and only names it names (400 else,
+ * and for a name given twice). Every other body is read whole, so such a tail is not JSON.
+ */
+function trailingParameters(request: FastifyRequest, text: string): string {
+  const names = request.routeOptions.config?.bodyParameters;
+  if (names === undefined) return text;
+  const end = text.lastIndexOf('}') + 1;
+  const tail = text.slice(end).trim();
+  if (end === 0 || !formPairs.test(tail)) return text;
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(tail.slice(1))) {
+    const refusal = !names.includes(name)
+      ? `only ${names.join(', ')} may follow the JSON body`
+      : Object.hasOwn(parameters, name)
+        ? 'this parameter appears twice'
+        : undefined;
+    if (refusal !== undefined) throw new ProblemError(fieldProblem(400, 'body', `/${name}`, refusal));
+    parameters[name] = value;
+  }
+  request.bodyParameters = parameters;
+  return text.slice(0, end);
 }
 
 /**

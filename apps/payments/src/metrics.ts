@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The outcome of one `POST /api/v1/payments` for `payment_requests_total`. */
@@ -74,4 +75,30 @@ export class ServiceMetrics {
       registers,
     });
   }
+}
+
+/**
+ * Counts every response of `app` in `metrics`: the public listener's, and the simulation's
+ * copies (they are payment requests too: their conflicts, replays and charges are counted).
+ */
+export function countResponses(app: FastifyInstance, metrics: ServiceMetrics): void {
+  // Callback-style: on every request, an async hook costs a promise and a microtask.
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.duration.observe(
+      { method: request.method, route, status_code: status },
+      reply.elapsedTime / 1000,
+    );
+    if (status === 429) metrics.rateLimited.inc({ route });
+    const replayed = reply.getHeader('idempotent-replayed') === 'true';
+    if (replayed) metrics.replays.inc({ route });
+    if (status === 409 && request.method === 'POST') metrics.conflicts.inc({ route });
+    if (route === '/api/v1/payments' && request.method === 'POST') {
+      // A replay answered by tollgate's admission never reaches the handler that sets `outcome`.
+      const outcome = request.outcome ?? (replayed ? 'replayed' : status >= 500 ? 'failed' : 'rejected');
+      metrics.payments.inc({ outcome });
+    }
+    done();
+  });
 }

@@ -472,6 +472,58 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     }
   });
 
+  it("runs seed 001's simulate example as written (the count after the body), and counts the copies in /metrics", async () => {
+    const metric = async (line: string) => {
+      const text = await (await fetch(`${service.url}/metrics`)).text();
+      const found = text.split('\n').find((one) => one.startsWith(`${line} `));
+      return found === undefined ? 0 : Number(found.slice(line.length + 1));
+    };
+    const conflicts = 'concurrent_conflicts_total{route="/api/v1/payments"}';
+    const replays = 'idempotent_replays_total{route="/api/v1/payments"}';
+    const succeeded = 'payment_requests_total{outcome="succeeded"}';
+    const before = [await metric(conflicts), await metric(replays), await metric(succeeded)];
+    // What `curl -d '{…}' --data-urlencode "concurrent_count=10"` sends.
+    const json = '{\n    "amount": 50.00,\n    "currency": "USD",\n    "payment_method": "credit_card"\n  }';
+    const simulate = (body: string, query = '') =>
+      fetch(`${service.url}/api/v1/simulate-concurrent${query}`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer key-dave',
+          'idempotency-key': newKey(),
+          'content-type': 'application/json',
+        },
+        body,
+      });
+    const response = await simulate(`${json}&concurrent_count=10`);
+    expect(response.status).toBe(200);
+    const report: Json = await response.json();
+    expect([report.concurrent_count, report.processed, report.replayed + report.conflicts]).toEqual([
+      10, 1, 9,
+    ]);
+    const after = [await metric(conflicts), await metric(replays), await metric(succeeded)];
+    expect(after[0]! - before[0]! + after[1]! - before[1]!).toBe(report.replayed + report.conflicts);
+    expect(after[2]! - before[2]!).toBe(1);
+
+    for (const [body, query] of [
+      [`${json}&concurrent_count=99`, ''],
+      [`${json}&concurrent_count=ten`, ''],
+      [`${json}&concurrent_count=2&concurrent_count=3`, ''],
+      [`${json}&amount=1`, ''],
+      [`${json}&concurrent_count=2`, '?concurrent_count=2'],
+    ] as const) {
+      const refused = await simulate(body, query);
+      const problem: Json = await refused.json();
+      expect([refused.status, problem.status, body]).toEqual([400, 400, body]);
+    }
+    // Only this route reads parameters after its body: elsewhere such a body is not JSON.
+    const payment = await pay(service.url, {
+      apiKey: 'key-dave',
+      key: newKey(),
+      raw: `${json}&concurrent_count=10`,
+    });
+    expect(payment.status).toBe(400);
+  });
+
   it('counts a replay as replayed in payment_requests_total, not as rejected', async () => {
     const outcomes = async () => {
       const text = await (await fetch(`${service.url}/metrics`)).text();

@@ -35,7 +35,8 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
     {
       onRequest: authenticate(services),
       preHandler: checkAmount,
-      config: { tollgate: {} },
+      // Seed 001's example sends the count as curl's `--data-urlencode`, after the JSON body.
+      config: { tollgate: {}, bodyParameters: ['concurrent_count'] },
       schema: {
         summary:
           'Fire N concurrent copies of a payment request with one Idempotency-Key and report the answers.',
@@ -49,16 +50,29 @@ export function simulateRoute(app: FastifyInstance, services: Services): void {
       },
     },
     async (request, reply) => {
-      const count = Number(
-        (request.query as { concurrent_count?: string }).concurrent_count ?? SIMULATION.default,
-      );
-      if (count < SIMULATION.min || count > SIMULATION.max) {
+      const inQuery = (request.query as { concurrent_count?: string }).concurrent_count;
+      const inBody = request.bodyParameters?.concurrent_count;
+      const given = inQuery ?? inBody;
+      const count = Number(given ?? SIMULATION.default);
+      const where = inQuery === undefined ? 'body' : 'querystring';
+      if (inQuery !== undefined && inBody !== undefined) {
+        return sendProblem(reply, {
+          ...serviceProblems['invalid-request'],
+          detail: 'concurrent_count is given twice (in the query and after the body); give it once.',
+          errors: [{ in: 'body', field: '/concurrent_count', message: 'also given in the query' }],
+        });
+      }
+      if (
+        (given !== undefined && !/^[0-9]{1,2}$/.test(given)) ||
+        count < SIMULATION.min ||
+        count > SIMULATION.max
+      ) {
         return sendProblem(reply, {
           ...serviceProblems['invalid-request'],
           detail: `concurrent_count must be from ${SIMULATION.min} to ${SIMULATION.max}.`,
           errors: [
             {
-              in: 'querystring',
+              in: where,
               field: '/concurrent_count',
               message: `must be ${SIMULATION.min}-${SIMULATION.max}`,
             },

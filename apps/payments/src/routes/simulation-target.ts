@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { tollgate } from 'tollgate/fastify';
 import { servicePolicies } from '../limits.ts';
+import { countResponses } from '../metrics.ts';
 import { sendProblem, serviceProblems } from '../problem.ts';
 import { requestIdOf, requestSurface } from '../request-surface.ts';
 import type { Services } from '../services.ts';
@@ -43,7 +44,9 @@ export async function openSimulationTarget(
     }
   });
   const { all } = servicePolicies(services.config);
+  countResponses(target, services.metrics);
   await target.register(tollgate, {
+    metrics: services.metrics.registry,
     rateLimitStore: services.rateLimitStore,
     idempotencyStore: services.idempotencyStore,
     policies: all.filter((policy) => policy.subject?.includes('principal')),
