@@ -114,6 +114,17 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     ).toBe(1);
     const read = await get(`/api/v1/payments/${payment.transaction_id}`);
     expect([read.status, await read.json()]).toEqual([200, payment]);
+
+    // Seed 001's retry leaves the metadata out: the same payment, replayed as made.
+    const { metadata: _, ...withoutMetadata } = paymentBody;
+    for (const body of [withoutMetadata, { ...paymentBody, metadata: { order_id: 'other' } }]) {
+      const retried = await pay(service.url, { key, body });
+      expect([retried.status, retried.text, retried.headers.get('idempotent-replayed')]).toEqual([
+        201,
+        first.text,
+        'true',
+      ]);
+    }
   });
 
   it('keeps each currency exact: JPY without decimals, BHD with three', async () => {
@@ -231,9 +242,16 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
   it('answers a key reused with another body 422 and leaves the first payment alone', async () => {
     const key = newKey();
     const first = await pay(service.url, { key });
-    const reused = await pay(service.url, { key, body: { ...paymentBody, amount: 10 } });
-    expect(reused.status).toBe(422);
-    expect(JSON.parse(reused.text).type).toBe('https://tollgate.dev/problems/idempotency-key-mismatch');
+    for (const changed of [
+      { amount: 10 },
+      { currency: 'EUR' },
+      { payment_method: 'wallet' },
+      { description: 'something else' },
+    ]) {
+      const reused = await pay(service.url, { key, body: { ...paymentBody, ...changed } });
+      expect(reused.status).toBe(422);
+      expect(JSON.parse(reused.text).type).toBe('https://tollgate.dev/problems/idempotency-key-mismatch');
+    }
     expect((await pay(service.url, { key })).text).toBe(first.text);
   });
 

@@ -68,6 +68,10 @@ export function createPaymentRoute(app: FastifyInstance, services: Services): vo
           idempotency: {
             mode: 'required',
             claim: 'handler',
+            // Metadata annotates a payment; it is not the charge. A retry that drops or changes it
+            // replays the payment as made (its metadata shown), as seed 001's retry example
+            // expects; any change to what is charged (amount, currency, method, description) is 422.
+            exclude: ['metadata'],
             leaseMs: services.config.IDEMPOTENCY_LEASE_MS,
             ttlMs: services.config.IDEMPOTENCY_TTL_MS,
           },
