@@ -25,6 +25,17 @@ describe('configuration', () => {
     expect(loadConfig({ CONFIG_FILE, RATE_LIMIT_PAYMENTS: '7' }).RATE_LIMIT_PAYMENTS).toBe(7); // the environment wins
   });
 
+  it("reads seed 001's DATABASE_URL (postgresql+asyncpg://) as postgresql://, and no other scheme", () => {
+    const seed = 'postgresql+asyncpg://user:pass@localhost/payments';
+    expect(loadConfig({ DATABASE_URL: seed }).DATABASE_URL).toBe('postgresql://user:pass@localhost/payments');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).DATABASE_URL).toBe('postgres://u@h/db');
+    for (const refused of ['mysql+pymysql://u@h/db', 'postgresql+://u@h/db', 'sqlite+postgresql://x']) {
+      expect(() => loadConfig({ DATABASE_URL: refused })).toThrow(
+        /DATABASE_URL: expected a URL starting postgres:\/\//,
+      );
+    }
+  });
+
   it('takes TRUST_PROXY as addresses, CIDRs or a hop count, and nothing else', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8,127.0.0.1' }).TRUST_PROXY).toBe('10.0.0.0/8,127.0.0.1');
     expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe('2');

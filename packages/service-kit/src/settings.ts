@@ -38,6 +38,13 @@ export function url(...schemes: string[]): Reader<string> {
   };
 }
 
+/**
+ * A PostgreSQL URL. A SQLAlchemy-style scheme naming a Python driver (`postgresql+asyncpg://`,
+ * as in seed 001's setup) is read as `postgresql://`: the driver means nothing here.
+ */
+export const databaseUrl: Reader<string> = (value) =>
+  url('postgres', 'postgresql')(value.replace(/^(postgres(?:ql)?)\+[A-Za-z0-9_]+:\/\//, '$1://'));
+
 /** Proxies as `connectionOptions` takes them (it refuses anything but addresses, CIDRs or a hop count). */
 export const proxies: Reader<string> = (value) => {
   connectionOptions({ trustedProxies: value });
@@ -69,7 +76,7 @@ export const logLevel: Reader<string> = (value) => {
  * each with its default and reader, to spread into a service's own declarations.
  */
 export const backendSettings = {
-  DATABASE_URL: { default: undefined, read: url('postgres', 'postgresql') },
+  DATABASE_URL: { default: undefined, read: databaseUrl },
   DATABASE_POOL_SIZE: { default: 20, read: integer(1, 500) },
   /**
    * Connecting to PostgreSQL, and waiting for a free pooled connection: past it, 503.
