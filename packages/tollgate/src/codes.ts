@@ -15,6 +15,8 @@ export const ErrorCode = {
   CostInvalid: 'ERR_COST_INVALID',
   /** A request's cost exceeds a policy's whole limit: it could never be admitted. */
   CostExceedsLimit: 'ERR_COST_EXCEEDS_LIMIT',
+  /** An option's value cannot work: a lease or TTL that is not a positive number of ms, an unknown mode… */
+  OptionInvalid: 'ERR_OPTION_INVALID',
   /** The migration bookkeeping table name is not a plain lower-case SQL name. */
   MigrateTable: 'ERR_MIGRATE_TABLE',
 

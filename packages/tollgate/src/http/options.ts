@@ -165,12 +165,13 @@ export function idempotencySettings(
   const own: IdempotencyRouteOptions = typeof route === 'string' ? { mode: route } : route;
   const pick = <K extends 'mismatchStatus' | 'exclude' | 'key' | 'claim'>(name: K) =>
     own[name] ?? plugin[name];
+  const mode = oneOf('mode', own.mode ?? 'required', ['required', 'optional'] as const);
   return {
-    mode: own.mode ?? 'required',
-    mismatchStatus: pick('mismatchStatus') ?? 422,
+    mode,
+    mismatchStatus: oneOf('mismatchStatus', pick('mismatchStatus') ?? 422, [422, 409] as const),
     exclude: pick('exclude') ?? [],
     key: pick('key') ?? defaultKey,
-    claim: pick('claim') ?? 'adapter',
+    claim: oneOf('claim', pick('claim') ?? 'adapter', ['adapter', 'handler'] as const),
     // The claim timings (lease, TTL, wait…): the engine puts them over the plugin's it holds.
     engine: own,
   };
@@ -200,5 +201,14 @@ export function unknownRoutesError(routes: readonly string[]): Error {
   return new TollgateError(
     ErrorCode.PolicyRoutes,
     `the policy file names routes this app does not register: ${routes.join(', ')}. Register them, or remove them from the file.`,
+  );
+}
+
+/** `value` if it is one of `allowed`; a configuration error naming the option otherwise. */
+function oneOf<T extends string | number>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (allowed.includes(value as T)) return value as T;
+  throw new TollgateError(
+    ErrorCode.OptionInvalid,
+    `idempotency ${name} must be one of ${allowed.map((one) => JSON.stringify(one)).join(', ')}; got ${JSON.stringify(value)}`,
   );
 }

@@ -1,4 +1,6 @@
 import { type Clock, systemClock } from '../clock.ts';
+import { ErrorCode } from '../codes.ts';
+import { TollgateError } from '../errors.ts';
 import { defaultOutcomePolicy, type OutcomePolicy } from './outcome.ts';
 import { DEFAULT_REPLAY_HEADERS } from './replay.ts';
 import type { IdempotencyStore } from './store.ts';
@@ -111,8 +113,39 @@ export function engineSettings(options: IdempotencyEngineOptions): EngineSetting
   };
 }
 
+/** What each claim timing must be: a lease of 0 or NaN would let every retry run the effect again. */
+const timingRules: Record<keyof BeginSettings, { readonly min: number; readonly infinite?: true }> = {
+  leaseMs: { min: 1 },
+  maxHoldMs: { min: 1, infinite: true },
+  ttlMs: { min: 1 },
+  maxResponseBytes: { min: 0 },
+  waitMs: { min: 0 },
+  waitPollMs: { min: 1 },
+};
+
+const timingEntries = Object.entries(timingRules) as [
+  keyof BeginSettings,
+  { min: number; infinite?: true },
+][];
+
+/** Refuses, at configuration, a claim timing that cannot work. */
+function checkTimings(options: ClaimOptions): void {
+  for (const [name, rule] of timingEntries) {
+    const value = options[name];
+    if (value === undefined) continue;
+    const whole = Number.isSafeInteger(value) || (rule.infinite === true && value === Infinity);
+    if (typeof value !== 'number' || !whole || value < rule.min) {
+      throw new TollgateError(
+        ErrorCode.OptionInvalid,
+        `${name} must be an integer of at least ${rule.min}${rule.infinite ? ' (or Infinity)' : ''}; got ${String(value)}`,
+      );
+    }
+  }
+}
+
 /** A route's options over the engine's settings. */
 export function routeSettings(base: BeginSettings, route: ClaimOptions): BeginSettings {
+  checkTimings(route);
   return {
     leaseMs: route.leaseMs ?? base.leaseMs,
     maxHoldMs: route.maxHoldMs ?? base.maxHoldMs,

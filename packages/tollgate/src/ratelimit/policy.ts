@@ -123,6 +123,17 @@ export function definePolicy(options: PolicyOptions): Policy {
       );
     }
   }
+  for (const [field, value, allowed] of [
+    ['mode', options.mode, ['enforce', 'shadow']],
+    ['onStoreError', options.onStoreError, ['open', 'closed']],
+  ] as const) {
+    if (value !== undefined && !(allowed as readonly string[]).includes(value)) {
+      throw new TollgateError(
+        ErrorCode.PolicyInvalid,
+        `policy "${name}": ${field} must be ${allowed.map((one) => `"${one}"`).join(' or ')}, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
   // Facts first in a fixed order, then parameters and body fields as given.
   const subject = [
     ...subjectOrder.filter((part) => given.includes(part)),

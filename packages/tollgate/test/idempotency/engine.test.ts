@@ -3,6 +3,36 @@ import { describe, expect, it } from 'vitest';
 import { claimOf, request } from './contract.ts';
 import { ManualClock } from './manual-clock.ts';
 
+describe('claim timings that cannot work are refused at configuration', () => {
+  it('refuses a lease, TTL or limit that is not a positive whole number, engine-wide, per route and per begin', async () => {
+    const store = new MemoryIdempotencyStore();
+    for (const bad of [
+      { leaseMs: 0 },
+      { leaseMs: -1000 },
+      { leaseMs: Number.NaN },
+      { leaseMs: 1.5 },
+      { leaseMs: Infinity },
+      { leaseMs: '30000' as unknown as number },
+      { ttlMs: 0 },
+      { ttlMs: -1 },
+      { maxResponseBytes: -1 },
+      { waitMs: -5 },
+      { waitPollMs: 0 },
+      { maxHoldMs: 0 },
+    ]) {
+      expect(() => new IdempotencyEngine({ store, ...bad }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_OPTION_INVALID' }),
+      );
+      const engine = new IdempotencyEngine({ store });
+      await expect(engine.begin(request(), bad)).rejects.toMatchObject({ code: 'ERR_OPTION_INVALID' });
+    }
+    // What can work still does: an unbounded hold, no wait, bodies never stored.
+    expect(
+      () => new IdempotencyEngine({ store, maxHoldMs: Infinity, waitMs: 0, maxResponseBytes: 0 }),
+    ).not.toThrow();
+  });
+});
+
 describe('the engine over the memory store', () => {
   it('never stores set-cookie, date or rate-limit headers, even when a route allow-lists them', async () => {
     const engine = new IdempotencyEngine({

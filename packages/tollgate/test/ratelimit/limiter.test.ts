@@ -80,6 +80,10 @@ describe('RateLimiter', () => {
       /burst/,
     );
     expect(bad({ name: 'x', algorithm: 'gcra', limit: 1, windowSeconds: 0.0001 })).toThrow(/windowSeconds/);
+    // A typo must not silently enforce (or fail closed): `mode: 'shadw'` enforced before.
+    const typo = { name: 'x', algorithm: 'gcra', limit: 1, windowSeconds: 1 } as const;
+    expect(bad({ ...typo, mode: 'shadw' as 'shadow' })).toThrow(/mode must be "enforce" or "shadow"/);
+    expect(bad({ ...typo, onStoreError: 'bogus' as 'open' })).toThrow(/onStoreError/);
     expect(
       () =>
         new RateLimiter({

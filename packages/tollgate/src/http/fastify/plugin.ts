@@ -43,7 +43,14 @@ export interface FastifyTollgateOptions extends TollgateOptions<FastifyRequest> 
 }
 
 const plugin: FastifyPluginCallback<FastifyTollgateOptions> = (fastify, options, done) => {
-  const gate = new Gate<FastifyRequest>(options, fastify.log);
+  let gate: Gate<FastifyRequest>;
+  try {
+    gate = new Gate<FastifyRequest>(options, fastify.log);
+  } catch (error) {
+    // Options that cannot work fail the registration at once (a throw here would only time out).
+    done(error as Error);
+    return;
+  }
   const everyRoute = (options.global ?? true) && (options.policies?.length ?? 0) > 0;
   if (!fastify.hasRequestDecorator('tollgate')) fastify.decorateRequest('tollgate', null);
   const registered = new Set<string>();
