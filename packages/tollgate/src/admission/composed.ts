@@ -29,6 +29,7 @@ export interface ComposedAdmissionStoreOptions {
  */
 export class ComposedAdmissionStore implements AdmissionStore {
   readonly inProcess: boolean;
+  readonly claimsKeys = false;
 
   constructor(private readonly options: ComposedAdmissionStoreOptions) {
     this.inProcess = options.rateLimits.inProcess;

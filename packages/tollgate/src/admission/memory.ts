@@ -30,6 +30,7 @@ const unknown: KeyOutcome = { status: 'unknown' };
  */
 export class MemoryAdmissionStore implements AdmissionStore {
   readonly inProcess = true;
+  readonly claimsKeys = true;
 
   constructor(private readonly options: MemoryAdmissionStoreOptions) {}
 

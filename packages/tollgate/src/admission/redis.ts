@@ -47,8 +47,11 @@ export interface RedisAdmissionStoreOptions {
  */
 export class RedisAdmissionStore implements AdmissionStore {
   readonly inProcess = false;
+  readonly claimsKeys: boolean;
 
-  constructor(private readonly options: RedisAdmissionStoreOptions) {}
+  constructor(private readonly options: RedisAdmissionStoreOptions) {
+    this.claimsKeys = options.keys?.kind === 'record';
+  }
 
   async admit(request: AdmissionRequest): Promise<Admission> {
     const { requestChecks, operationChecks, key } = request;

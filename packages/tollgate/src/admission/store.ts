@@ -67,5 +67,10 @@ export interface Admission {
 export interface AdmissionStore {
   /** True for a store inside this process (no deadline needed; see RateLimitStore.inProcess). */
   readonly inProcess: boolean;
+  /**
+   * The admission itself claims keys (where they live with the counters): one that missed its
+   * deadline may still claim when its store wakes, so the key is not asked for again then.
+   */
+  readonly claimsKeys: boolean;
   admit(request: AdmissionRequest): Promise<Admission>;
 }

@@ -160,6 +160,9 @@ export class RouteGate<Req> {
     };
     const admission = await this.admission(exchange, { requestChecks, operationChecks, key });
     if (!admission.allowed) return this.limited(exchange);
+    // The store that claims keys in the admission did not answer: asking it for the key again
+    // would queue behind the admission's own late claim (released when it comes).
+    if (admission.abandoned) return this.unavailable(exchange);
     const outcome = admission.key ?? unknownKey;
     // The operation units this admission consumed (none when the store faulted and the policies
     // failed open without deciding anything): given back when the key turns out to be a replay,
@@ -252,13 +255,19 @@ export class RouteGate<Req> {
     return checks;
   }
 
-  /** One admission: records the decision in the exchange; a fault leaves it to each policy. */
-  private async admission(exchange: Exchange, request: AdmissionRequest): Promise<Admission> {
+  /**
+   * One admission: records the decision in the exchange; a fault leaves it to each policy.
+   * `abandoned` when the admission was to claim the key and its store did not answer.
+   */
+  private async admission(
+    exchange: Exchange,
+    request: AdmissionRequest,
+  ): Promise<Admission & { abandoned?: true }> {
     const store = this.admissions;
-    let admission: Admission;
+    let admission: Admission & { abandoned?: true };
     let result: RateLimitResult;
+    const work = store.admit(request);
     try {
-      const work = store.admit(request);
       admission = await this.gate.timed(
         'admission',
         'admit',
@@ -268,8 +277,16 @@ export class RouteGate<Req> {
     } catch (error) {
       this.gate.storeFault(exchange, 'admission', error);
       result = storeUnavailable([...request.requestChecks, ...request.operationChecks]);
+      // Out of the process, a call that failed may still have run: its claim is watched for.
+      const abandoned = request.key?.claim === true && store.claimsKeys && !store.inProcess;
+      if (abandoned) this.undoLate(work, request);
       // The truth still decides the key when the request claims.
-      admission = { allowed: result.allowed, verdicts: [], key: request.key && unknownKey };
+      admission = {
+        allowed: result.allowed,
+        verdicts: [],
+        key: request.key && unknownKey,
+        ...(abandoned && { abandoned: true as const }),
+      };
     }
     exchange.record(result);
     const metrics = this.gate.metrics;
@@ -281,6 +298,33 @@ export class RouteGate<Req> {
         metrics.decision(policy.name, outcomeOf(result, policy));
     }
     return admission;
+  }
+
+  /**
+   * What an admission this request gave up on does when its store wakes: a key it claimed is
+   * released (nobody will run it; left alone it would answer 409 to every retry until its lease
+   * ended), and the operation quota it spent is given back.
+   */
+  private undoLate(work: Promise<Admission>, request: AdmissionRequest): void {
+    const settings = this.parts.idempotency;
+    const key = request.key;
+    if (settings === undefined || key === undefined) return;
+    work
+      .then(async (late) => {
+        if (late.key?.status !== 'claimed') return;
+        const claim = this.gate.engine.held(key.scope, late.key.fence, key.fingerprint, settings.engine);
+        await claim.release();
+        if (late.verdicts.length > 0 && request.operationChecks.length > 0) {
+          await this.gate.rateLimitStore.refund(request.operationChecks);
+        }
+      })
+      .catch((error: unknown) => {
+        this.gate.metrics.storeError('idempotency');
+        this.gate.logger?.warn(
+          { err: error },
+          'tollgate: could not release a claim made after its request gave up',
+        );
+      });
   }
 
   /** A route or request without a key: the limits alone. */
@@ -318,15 +362,7 @@ export class RouteGate<Req> {
     } catch (error) {
       this.gate.storeFault(exchange, 'idempotency', error);
       await this.refund(exchange, consumed);
-      return this.problem(
-        exchange,
-        problem(
-          problems['idempotency-unavailable'],
-          'The idempotency store could not be reached; the request was not run. Retry with the same key.',
-          { retry_after: 1 },
-        ),
-        { 'retry-after': '1' },
-      );
+      return this.unavailable(exchange);
     }
     if (begun.status === 'new') {
       // Resuming where an earlier attempt left off: the same operation, paid for by that attempt.
@@ -374,6 +410,19 @@ export class RouteGate<Req> {
       'tollgate: request rejected by rate limit',
     );
     return limitedAnswer(result, this.gate.headers(exchange));
+  }
+
+  /** 503: the key could not be decided; nothing ran. */
+  private unavailable(exchange: Exchange): HttpAnswer {
+    return this.problem(
+      exchange,
+      problem(
+        problems['idempotency-unavailable'],
+        'The idempotency store could not be reached; the request was not run. Retry with the same key.',
+        { retry_after: 1 },
+      ),
+      { 'retry-after': '1' },
+    );
   }
 
   private problem(exchange: Exchange, document: Problem, extra: Record<string, string> = {}): HttpAnswer {

@@ -1,3 +1,4 @@
+import { Deadline, StoreTimeoutError } from '../../deadline.ts';
 import { coalesceWrites } from '../../scripting/coalesce-writes.ts';
 import type { RedisClient } from '../../scripting/script.ts';
 import { RedisScript } from '../../scripting/script.ts';
@@ -24,6 +25,13 @@ export interface RedisIdempotencyStoreOptions {
    * @default 'tollgate:idem:'
    */
   readonly prefix?: string;
+  /**
+   * How long a call may wait for Redis, in ms; past it the call fails with `StoreTimeoutError`
+   * (the adapters answer 503), so no request hangs on a Redis that stopped answering. A claim
+   * that Redis makes after its caller gave up is released as soon as its reply comes.
+   * @default 1000
+   */
+  readonly timeoutMs?: number;
 }
 
 type ClaimReply =
@@ -42,18 +50,27 @@ const done: FenceResult = { ok: true };
 export class RedisIdempotencyStore implements IdempotencyStore {
   readonly redis: RedisClient;
   readonly prefix: string;
+  private readonly deadline: Deadline;
 
   constructor(options: RedisIdempotencyStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'tollgate:idem:';
+    this.deadline = new Deadline(options.timeoutMs ?? 1000);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const reply = (await scripts.claim.run(
+    const work = scripts.claim.run(
       this.redis,
       [this.prefix + request.scope],
       [request.fingerprint, request.leaseMs, request.ttlMs],
-    )) as ClaimReply;
+    ) as Promise<ClaimReply>;
+    let reply: ClaimReply;
+    try {
+      reply = await this.deadline.guard(work);
+    } catch (error) {
+      if (error instanceof StoreTimeoutError) this.releaseLateClaim(request.scope, work);
+      throw error;
+    }
     if (reply[0] === 1) {
       const [, fence, name, data] = reply;
       const checkpoint: Checkpoint | null =
@@ -79,7 +96,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    */
   async lookup(scope: string): Promise<RecordView | null> {
     coalesceWrites(this.redis);
-    const [state, fingerprint, response] = await this.redis.hmget(this.prefix + scope, 'st', 'fp', 'resp');
+    const [state, fingerprint, response] = await this.deadline.guard(
+      this.redis.hmget(this.prefix + scope, 'st', 'fp', 'resp'),
+    );
     if (state !== RecordState.Completed || fingerprint === null || response === null) return null;
     return {
       state: RecordState.Completed,
@@ -116,10 +135,22 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async forget(scope: string): Promise<boolean> {
-    return (await scripts.forget.run(this.redis, [this.prefix + scope], [])) === 1;
+    return (await this.deadline.guard(scripts.forget.run(this.redis, [this.prefix + scope], []))) === 1;
+  }
+
+  /**
+   * A claim whose caller gave up waiting (it answered 503) may still be made when Redis wakes:
+   * nobody will run or complete it, so it is released once its reply comes, rather than
+   * holding the key (409 to every retry) until its lease ends.
+   */
+  private releaseLateClaim(scope: string, work: Promise<ClaimReply>): void {
+    work
+      .then((late) => (late[0] === 1 ? this.release(scope, Number(late[1])) : undefined))
+      .catch(() => undefined); // Redis still away: the lease frees the key.
   }
 
   private async fenced(script: RedisScript, scope: string, args: (string | number)[]): Promise<FenceResult> {
-    return (await script.run(this.redis, [this.prefix + scope], args)) === 1 ? done : stale;
+    const reply = await this.deadline.guard(script.run(this.redis, [this.prefix + scope], args));
+    return reply === 1 ? done : stale;
   }
 }
