@@ -38,7 +38,7 @@ export function requestKey(
   }
   const { method, path: route } = exchange;
   const printed = tryFingerprint(
-    { method, route, body: fingerprintBody(request.body) },
+    { method, route, body: fingerprintBody(request.body), ...(request.params && { params: request.params }) },
     { exclude: settings.exclude },
   );
   if (!printed.ok) {

@@ -13,6 +13,11 @@ export interface FingerprintInput {
   readonly route: string;
   /** Absent for requests without a body. */
   readonly body?: FingerprintBody;
+  /**
+   * The route's path parameters (`{ id: 'acct_2' }` for `/accounts/:id/charge`): the same key
+   * sent to another resource is another request. Left out when there are none.
+   */
+  readonly params?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Per-route fingerprint settings. */
@@ -34,9 +39,10 @@ export type FingerprintResult =
 const version = 'v1';
 
 /**
- * Fingerprint v1: `v1:` and the base64url SHA-256 of the upper-cased method, the route template
- * and the body — JSON in {@link canonicalJson} form (key order and number spelling do not
- * matter), anything else byte-exact (a string is hashed as its UTF-8 bytes).
+ * Fingerprint v1: `v1:` and the base64url SHA-256 of the upper-cased method, the route template,
+ * the body — JSON in {@link canonicalJson} form (key order and number spelling do not matter),
+ * anything else byte-exact (a string is hashed as its UTF-8 bytes) — and the path parameters,
+ * when there are any.
  *
  * @throws {FingerprintError} when the JSON body is not JSON: too deep, a number out of range, a
  * value JSON cannot hold (see {@link canonicalJson}) — the client's mistake, for a 400. Nothing else.
@@ -51,10 +57,12 @@ export function fingerprint(input: FingerprintInput, options: FingerprintOptions
   let text = `tollgate-fingerprint-${version}`;
   for (const part of [input.method.toUpperCase(), input.route, kind])
     text += `\n${Buffer.byteLength(part)}:${part}`;
+  const params = paramsOf(input.params);
+  const tail = params === undefined ? '' : `\n6:params\n${Buffer.byteLength(params)}:${params}`;
   const data =
     typeof payload === 'string'
-      ? `${text}\n${Buffer.byteLength(payload)}:${payload}`
-      : Buffer.concat([Buffer.from(`${text}\n${payload.byteLength}:`), payload]);
+      ? `${text}\n${Buffer.byteLength(payload)}:${payload}${tail}`
+      : Buffer.concat([Buffer.from(`${text}\n${payload.byteLength}:`), payload, Buffer.from(tail)]);
   return `${version}:${hash('sha256', data, 'base64url')}`;
 }
 
@@ -73,6 +81,13 @@ export function tryFingerprint(input: FingerprintInput, options: FingerprintOpti
     if (isFingerprintError(error)) return { ok: false, error };
     throw error;
   }
+}
+
+/** The path parameters in canonical form, or undefined when there are none (fingerprints stay as they were). */
+function paramsOf(params: FingerprintInput['params']): string | undefined {
+  if (params === undefined) return undefined;
+  const present = Object.entries(params).filter(([, value]) => value !== undefined);
+  return present.length === 0 ? undefined : canonicalJson(Object.fromEntries(present));
 }
 
 function payloadOf(

@@ -123,6 +123,18 @@ export function describeHttpContract(name: string, open: (effects: Effects) => P
       expect([valid.status, valid.headers['x-ratelimit-remaining']]).toEqual([201, '2']);
     });
 
+    it('answers 422 for a key sent again to another resource (path parameters), and replays it for the same one', async () => {
+      const headers = { 'idempotency-key': key(), 'x-account': account() };
+      const first = await send({ url: '/accounts/acct_1/charge', headers, json: { amount: 100 } });
+      expect(first.status).toBe(200);
+      const runs = effects.count;
+      const other = await send({ url: '/accounts/acct_2/charge', headers, json: { amount: 100 } });
+      expect([other.status, problemOf(other).type]).toEqual([422, problemType('idempotency-key-mismatch')]);
+      const again = await send({ url: '/accounts/acct_1/charge', headers, json: { amount: 100 } });
+      expect([again.status, again.headers['idempotent-replayed']]).toEqual([200, 'true']);
+      expect(effects.count).toBe(runs);
+    });
+
     it('answers 422 for a key reused with another request, or 409 where the route says so', async () => {
       const headers = { 'idempotency-key': key(), 'x-account': account() };
       await send({ url: '/payments', headers, json: { amount: 100 } });

@@ -40,6 +40,22 @@ describe('fingerprint v1', () => {
     );
   });
 
+  it('tells path parameters apart, and leaves a request without any as it was', () => {
+    const charge = (params?: Record<string, string | undefined>) =>
+      fingerprint({
+        method: 'POST',
+        route: '/accounts/:id/charge',
+        body: { json: { amount: 1 } },
+        ...(params && { params }),
+      });
+    expect(charge({ id: 'acct_1' })).not.toBe(charge({ id: 'acct_2' }));
+    expect(charge({ id: 'acct_1' })).toBe(charge({ id: 'acct_1' }));
+    expect(charge({ id: 'acct_1', v: 'x' })).toBe(charge({ v: 'x', id: 'acct_1' }));
+    expect(charge({})).toBe(charge());
+    expect(charge({ id: undefined })).toBe(charge());
+    expect(charge({ id: '' })).not.toBe(charge());
+  });
+
   it('ignores key order and number spelling, not values', () => {
     expect(json(JSON.parse('{"a":1,"b":{"y":[1,2],"x":"é"}}'))).toBe(
       json(JSON.parse('{"b":{"x":"\\u00e9","y":[1.0,2e0]},"a":1}')),
