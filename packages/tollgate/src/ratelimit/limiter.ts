@@ -10,7 +10,7 @@ import {
   type RequestFacts,
   subjectOf,
 } from './policy.ts';
-import type { Check, RateLimitStore } from './store.ts';
+import { type Check, isBlocked, type RateLimitStore } from './store.ts';
 import { MemoryRateLimitStore } from './stores/memory.ts';
 
 /** One policy's part of a decision. */
@@ -212,9 +212,11 @@ function summarise(
 ): RateLimitResult {
   let allowed = true;
   let retryAfterSeconds = 0;
+  // All or nothing: a refused request consumed nothing, so every policy reports what is left.
+  const consumed = consuming && !isBlocked(checks, verdicts);
   const policies = new Array<PolicyResult>(checks.length);
   for (let i = 0; i < checks.length; i++) {
-    const result = policyResult(checks[i]!, verdicts[i]!, consuming);
+    const result = policyResult(checks[i]!, verdicts[i]!, consumed);
     if (!result.allowed && !result.shadow) {
       allowed = false;
       retryAfterSeconds = Math.max(retryAfterSeconds, result.retryAfterSeconds);

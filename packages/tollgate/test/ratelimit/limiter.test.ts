@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { definePolicy, MemoryRateLimitStore, RateLimiter, TollgateError } from 'tollgate';
 import { describe, expect, it } from 'vitest';
 
@@ -18,6 +19,33 @@ describe('RateLimiter', () => {
     const trial = results[3]!.policies.find((p) => p.name === 'trial')!;
     expect(trial).toMatchObject({ shadow: true, allowed: false, remaining: 0 });
     expect(results[3]!.policies.find((p) => p.name === 'real')!.remaining).toBe(6);
+  });
+
+  it('reports what is left truthfully, refused or not: a check says what a peek right after says', async () => {
+    const policy = fc.record({
+      algorithm: fc.constantFrom('fixed-window', 'sliding-window', 'token-bucket', 'gcra'),
+      limit: fc.integer({ min: 1, max: 8 }),
+      windowSeconds: fc.integer({ min: 1, max: 100 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(policy, { minLength: 1, maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 12 }),
+        async (shapes, costs) => {
+          const policies = shapes.map((shape, i) => ({ ...shape, name: `p${i}` }));
+          const limiter = new RateLimiter({ store: at(0), policies });
+          const most = Math.min(...policies.map((p) => p.limit));
+          for (const wanted of costs) {
+            const cost = Math.min(wanted, most);
+            const checked = await limiter.check({}, { cost });
+            const peeked = await limiter.peek({}, { cost });
+            // Before: a refused check reported the admitting policies as if its cost were taken.
+            expect(checked.policies.map((p) => p.remaining)).toEqual(peeked.policies.map((p) => p.remaining));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('skips a policy whose subject the request lacks (no principal before authentication)', async () => {
