@@ -14,6 +14,8 @@ export function replayAnswer(response: ReplayedResponse, headers: Headers): Http
   for (const [name, value] of response.headers) {
     merged[name] = merged[name] === undefined ? value : `${merged[name]}, ${value}`;
   }
+  // The body was over the route's maxResponseBytes: an empty body must not pass for the answer.
+  if (response.bodyOmitted) merged['idempotent-replayed-body'] = 'omitted';
   return { status: response.status, headers: merged, body: response.body };
 }
 

@@ -123,6 +123,21 @@ export function describeHttpContract(name: string, open: (effects: Effects) => P
       expect([valid.status, valid.headers['x-ratelimit-remaining']]).toEqual([201, '2']);
     });
 
+    it('says so when it replays a response whose body was over maxResponseBytes (the body is not stored)', async () => {
+      const headers = { 'idempotency-key': key(), 'x-account': account() };
+      const first = await send({ url: '/capped', headers, json: { amount: 100 } });
+      expect([first.status, first.headers['idempotent-replayed-body']]).toEqual([200, undefined]);
+      expect(first.body.length).toBeGreaterThan(8);
+      const replay = await send({ url: '/capped', headers, json: { amount: 100 } });
+      expect([
+        replay.status,
+        replay.headers['idempotent-replayed'],
+        replay.headers['idempotent-replayed-body'],
+        replay.headers.location,
+        replay.body.length,
+      ]).toEqual([200, 'true', 'omitted', first.headers.location, 0]);
+    });
+
     it('answers 422 for a key sent again to another resource (path parameters), and replays it for the same one', async () => {
       const headers = { 'idempotency-key': key(), 'x-account': account() };
       const first = await send({ url: '/accounts/acct_1/charge', headers, json: { amount: 100 } });
