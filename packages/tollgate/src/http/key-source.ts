@@ -6,8 +6,9 @@ import { type KeyParseResult, parseIdempotencyKey } from '../idempotency/key.ts'
 /**
  * Where a route finds its idempotency key: a header (lower-case name), or a body field. With
  * `generate: true` a request without the header gets a key derived by the server from the
- * principal and the canonical request (identical requests share it), echoed to the client in
- * the `Idempotency-Key` response header so it can reuse it.
+ * canonical request (its fingerprint) and kept under the caller's scope, so identical requests
+ * of one principal share it and two principals never meet (their keys may be equal). It is
+ * echoed to the client in the `Idempotency-Key` response header so it can reuse it.
  */
 export type KeySource = { readonly header: string; readonly generate?: boolean } | { readonly body: string };
 
