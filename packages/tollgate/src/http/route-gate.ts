@@ -310,14 +310,17 @@ export class RouteGate<Req> {
     const key = request.key;
     if (settings === undefined || key === undefined) return;
     work
-      .then(async (late) => {
-        if (late.key?.status !== 'claimed') return;
-        const claim = this.gate.engine.held(key.scope, late.key.fence, key.fingerprint, settings.engine);
-        await claim.release();
-        if (late.verdicts.length > 0 && request.operationChecks.length > 0) {
-          await this.gate.rateLimitStore.refund(request.operationChecks);
-        }
-      })
+      .then(
+        async (late) => {
+          if (late.key?.status !== 'claimed') return;
+          const claim = this.gate.engine.held(key.scope, late.key.fence, key.fingerprint, settings.engine);
+          await claim.release();
+          if (late.verdicts.length > 0 && request.operationChecks.length > 0) {
+            await this.gate.rateLimitStore.refund(request.operationChecks);
+          }
+        },
+        () => undefined, // Failed: counted and logged with the request already.
+      )
       .catch((error: unknown) => {
         this.gate.metrics.storeError('idempotency');
         this.gate.logger?.warn(
