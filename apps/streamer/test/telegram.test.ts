@@ -4,6 +4,7 @@
  * service does not credit is kept in `unmatched_payments` for a refund — including a second
  * charge of an invoice whose key's record has expired.
  */
+import { scopeHash } from 'tollgate/idempotency';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   configurations,
@@ -124,6 +125,46 @@ describe.each(configurations)('Telegram payments on %s', (_name, open) => {
       'true',
       mine.json.invoice_id,
     ]);
+  });
+
+  it("forgets only the paid invoice's own record of a generated key, and the key sent back by the client is the same key", async () => {
+    const u5 = user(service.url, 'u5');
+    const store = service.services.idempotencyStore;
+    const a = await u5.invoice(12);
+    const key = a.headers.get('idempotency-key')!;
+    const scope = scopeHash(
+      { principal: 'u5', method: 'POST', route: '/api/payments/stars/createInvoice' },
+      key,
+    );
+    // A's record goes (its hour ran out, or Redis lost it) while A is still open; the same
+    // request then makes B under the same key.
+    expect(await store.forget(scope)).toBe(true);
+    const b = await u5.invoice(12);
+    expect(b.json.invoice_id).not.toBe(a.json.invoice_id);
+    // A is paid late: B's record stays, so B's duplicates still get B (not a third invoice).
+    expect((await telegram(service.url, paymentUpdate(a.json.payload, 12, 801))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const duplicate of [await u5.invoice(12), await u5.invoice(12, key)]) {
+      expect([duplicate.headers.get('idempotent-replayed'), duplicate.json.invoice_id]).toEqual([
+        'true',
+        b.json.invoice_id,
+      ]);
+    }
+    // B is paid: the key is free. Sent back by the client, it makes C; C paid, the plain
+    // request makes D — never a paid invoice replayed.
+    expect((await telegram(service.url, paymentUpdate(b.json.payload, 12, 802))).status).toBe(200);
+    const c = await eventually(async () => {
+      const answer = await u5.invoice(12, key);
+      return answer.json.invoice_id === b.json.invoice_id ? undefined : answer;
+    });
+    expect([c.status, c.json.status]).toEqual([201, 'open']);
+    expect((await telegram(service.url, paymentUpdate(c.json.payload, 12, 803))).status).toBe(200);
+    const d = await eventually(async () => {
+      const answer = await u5.invoice(12);
+      return answer.json.invoice_id === c.json.invoice_id ? undefined : answer;
+    });
+    expect([d.status, d.json.status, d.headers.get('idempotent-replayed')]).toEqual([201, 'open', null]);
+    expect((await u5.wallet()).json.balance).toBe(36);
   });
 
   it('keeps every payment it does not credit for a refund: once per charge, never a credited one', async () => {

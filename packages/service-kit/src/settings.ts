@@ -43,7 +43,7 @@ export function url(...schemes: string[]): Reader<string> {
  * as in seed 001's setup) is read as `postgresql://`: the driver means nothing here.
  */
 export const databaseUrl: Reader<string> = (value) =>
-  url('postgres', 'postgresql')(value.replace(/^(postgres(?:ql)?)\+[A-Za-z0-9_]+:\/\//, '$1://'));
+  url('postgres', 'postgresql')(value.replace(/^(postgres(?:ql)?)\+[A-Za-z0-9_]+:\/\//i, '$1://'));
 
 /** Proxies as `connectionOptions` takes them (it refuses anything but addresses, CIDRs or a hop count). */
 export const proxies: Reader<string> = (value) => {

@@ -45,14 +45,17 @@ export function invoiceRoutes(app: FastifyInstance, services: Services): void {
       const { stars } = request.body as InvoiceRequest;
       // The payload Telegram echoes back in `successful_payment.invoice_payload`: unguessable.
       const payload = `pay_${randomBytes(16).toString('hex')}`;
-      // A key tollgate made from the request is forgotten once this invoice is paid (telegram.ts).
-      const keyed = request.tollgate?.keyed;
+      // A key tollgate made from the request (or the client sent back) is forgotten once this
+      // invoice is paid — the record this claim completes, not a later one (telegram.ts).
+      const { keyed, claim } = request.tollgate ?? {};
+      const generated = keyed?.generated === true && claim !== undefined;
       const [row] = await database.query<InvoiceRow>(queries.insertInvoice, [
         newId('inv'),
         request.principal,
         payload,
         stars,
-        keyed?.generated ? keyed.scope : null,
+        generated ? keyed.scope : null,
+        generated ? String(claim.fence) : null,
       ]);
       // The key this invoice answers to, so the client can reuse it (tollgate echoes the ones it generates).
       const key = request.headers['idempotency-key'];

@@ -15,8 +15,9 @@ interface LockedInvoice {
   stars: string;
   currency: string;
   status: string;
-  /** The scope of the key tollgate generated for the invoice, if it did. */
+  /** The scope of the key tollgate generated for the invoice, if it did, and its claim's fence. */
   generated_key_scope: string | null;
+  generated_key_fence: string | null;
 }
 
 const ok = (): Answer => json(200, { ok: true });
@@ -106,8 +107,10 @@ export function telegramRoute(app: FastifyInstance, services: Services): void {
           ...ok(),
           committed: () => {
             services.metrics.stars.inc({ kind: 'credit' }, Number(invoice.stars));
-            if (invoice.generated_key_scope !== null)
-              forgetInvoiceKey(services, request, invoice.generated_key_scope);
+            if (invoice.generated_key_scope !== null && invoice.generated_key_fence !== null) {
+              const fence = Number(invoice.generated_key_fence);
+              forgetInvoiceKey(services, request, invoice.generated_key_scope, fence);
+            }
           },
         };
       });
@@ -192,13 +195,14 @@ async function recordUnmatched(services: Services, request: FastifyRequest, reas
 }
 
 /**
- * The invoice is paid: the key tollgate generated for it from the request is forgotten, so the
- * same request is a new purchase (a new invoice), not a replay of the paid one for the rest of
- * the key's hour. Not awaited by the webhook: if Redis cannot be told, the key lapses with its TTL
+ * The invoice is paid: the key tollgate generated for it from the request is forgotten — the
+ * record that answered with this invoice only (`fence`), never a newer invoice's under the same
+ * key — so the same request is a new purchase (a new invoice), not a replay of the paid one for
+ * the rest of the key's hour. Not awaited by the webhook: if Redis cannot be told, the key lapses with its TTL
  * (pre-checkout refuses to take money for the paid invoice meanwhile).
  */
-function forgetInvoiceKey(services: Services, request: FastifyRequest, scope: string): void {
-  services.idempotencyStore.forget(scope).catch((error: unknown) => {
+function forgetInvoiceKey(services: Services, request: FastifyRequest, scope: string, fence: number): void {
+  services.idempotencyStore.forget(scope, fence).catch((error: unknown) => {
     request.log.warn(
       { err: error },
       'could not free the generated key of a paid invoice; it lapses with its TTL',

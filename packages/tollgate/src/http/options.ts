@@ -169,8 +169,8 @@ export function idempotencySettings(
   return {
     mode,
     mismatchStatus: oneOf('mismatchStatus', pick('mismatchStatus') ?? 422, [422, 409] as const),
-    exclude: pick('exclude') ?? [],
-    key: pick('key') ?? defaultKey,
+    exclude: checkedExclude(pick('exclude') ?? []),
+    key: checkedKey(pick('key') ?? defaultKey),
     claim: oneOf('claim', pick('claim') ?? 'adapter', ['adapter', 'handler'] as const),
     // The claim timings (lease, TTL, wait…): the engine puts them over the plugin's it holds.
     engine: own,
@@ -210,5 +210,32 @@ function oneOf<T extends string | number>(name: string, value: unknown, allowed:
   throw new TollgateError(
     ErrorCode.OptionInvalid,
     `idempotency ${name} must be one of ${allowed.map((one) => JSON.stringify(one)).join(', ')}; got ${JSON.stringify(value)}`,
+  );
+}
+
+/** Dotted paths of JSON members (`metadata.trace_id`); a lone string would be read letter by letter. */
+function checkedExclude(exclude: unknown): readonly string[] {
+  if (Array.isArray(exclude) && exclude.every((path) => typeof path === 'string' && path !== ''))
+    return exclude;
+  throw new TollgateError(
+    ErrorCode.OptionInvalid,
+    `idempotency exclude must be a list of dotted paths (["metadata.trace_id"]); got ${JSON.stringify(exclude)}`,
+  );
+}
+
+/** `{ header, generate? }` (the name taken in lower case, as Node gives headers) or `{ body }`. */
+function checkedKey(key: unknown): KeySource {
+  const source = key as Partial<Record<'header' | 'body' | 'generate', unknown>> | null;
+  if (typeof source?.header === 'string' && source.header !== '' && source.body === undefined) {
+    if (source.generate !== undefined && typeof source.generate !== 'boolean') {
+      throw new TollgateError(ErrorCode.OptionInvalid, 'idempotency key.generate must be true or false');
+    }
+    return { header: source.header.toLowerCase(), ...(source.generate === true && { generate: true }) };
+  }
+  if (typeof source?.body === 'string' && source.body !== '' && source.header === undefined)
+    return { body: source.body };
+  throw new TollgateError(
+    ErrorCode.OptionInvalid,
+    `idempotency key must be { header: "<name>" } (with generate: true to make missing keys) or { body: "<dotted.path>" }; got ${JSON.stringify(key)}`,
   );
 }

@@ -3,7 +3,7 @@
  * says (or made from the request itself), its fingerprint and its scope — or the 400 problem
  * for a key or body that cannot be used.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ErrorCode } from '../codes.ts';
 import { type FingerprintBody, tryFingerprint } from '../idempotency/fingerprint.ts';
 import { scopeHash } from '../idempotency/scope.ts';
@@ -29,7 +29,7 @@ export function requestKey(
 ): KeyedRequest | Problem {
   const parsed = readKey(settings.key, request.headers, request.body);
   const missing = !parsed.ok && parsed.error.code === ErrorCode.IdempotencyKeyMissing;
-  const generate = missing && 'header' in settings.key && settings.key.generate === true;
+  const generate = missing && generates(settings);
   if (!parsed.ok && !generate) {
     if (missing && settings.mode === 'optional')
       return { key: undefined, scope: '', fingerprint: '', generated: false };
@@ -46,10 +46,18 @@ export function requestKey(
     return problem(problems['invalid-body'], message, { code, pointer });
   }
   const print = printed.fingerprint;
-  // A generated key is the request itself: identical requests of one principal share it.
-  const key = parsed.ok ? parsed.key : createHash('sha256').update(print).digest('base64url');
+  // A generated key is the request itself: identical requests of one principal share it. The
+  // client may send it back as its own; it is still the server's key for that request.
+  const derived =
+    generate || (parsed.ok && generates(settings)) ? hash('sha256', print, 'base64url') : undefined;
+  const key = parsed.ok ? parsed.key : derived!;
   const scope = scopeHash({ principal: exchange.principal ?? '', method, route }, key);
-  return { key, scope, fingerprint: print, generated: !parsed.ok };
+  return { key, scope, fingerprint: print, generated: key === derived };
+}
+
+/** The route makes a key for a request without one (`{ header, generate: true }`). */
+function generates(settings: IdempotencySettings): boolean {
+  return 'header' in settings.key && settings.key.generate === true;
 }
 
 /** A parsed JSON body is fingerprinted canonically; text and bytes exactly. */

@@ -122,7 +122,8 @@ export class IdempotencyEngine {
 
   /**
    * Frees a completed key: the next request with it runs anew. Only a completed record is
-   * forgotten; one in flight or released is kept (see {@link IdempotencyStore.forget}).
+   * forgotten; one in flight or released is kept (see {@link IdempotencyStore.forget}). With
+   * `fence` (the claim's), only the record that claim completed: not a later one under the key.
    *
    * @example
    * // The invoice a generated key answered with has been paid: the same request is a new purchase.
@@ -130,9 +131,9 @@ export class IdempotencyEngine {
    */
   forget(
     request: Omit<BeginRequest, 'fingerprint'>,
-    options: Pick<BeginOptions, 'store'> = {},
+    options: Pick<BeginOptions, 'store'> & { readonly fence?: number } = {},
   ): Promise<boolean> {
-    return (options.store ?? this.settings.store).forget(scopeHash(request, request.key));
+    return (options.store ?? this.settings.store).forget(scopeHash(request, request.key), options.fence);
   }
 
   async begin(request: BeginRequest, options: BeginOptions = noOptions): Promise<BeginResult> {

@@ -73,9 +73,12 @@ export interface IdempotencyStore {
   /** Deletes up to `limit` records whose TTL has ended and which hold no live lease. */
   sweep(limit: number): Promise<number>;
   /**
-   * Deletes the record if it is completed, so the key is free again: the next request with it
-   * runs anew (e.g. a server-generated key whose result has been used up). A record in flight
-   * or released is kept — forgetting it could let a second effect run. True if one was deleted.
+   * Frees a completed key — given `fence`, only if the claim holding that fence completed it,
+   * not a later one under the same key: its response is dropped and the record is released
+   * with no checkpoint, so the next request with the key, whatever its body, runs anew (e.g. a
+   * server-generated key whose result has been used up). The fence stays, so the next claim's
+   * is larger. A record in flight or released is left alone: forgetting it could let a second
+   * effect run. True if a record was forgotten.
    */
-  forget(scope: string): Promise<boolean>;
+  forget(scope: string, fence?: number): Promise<boolean>;
 }

@@ -284,6 +284,21 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       });
     });
 
+    it('forgets, given a fence, only the record that claim completed, never a later one under the key', async () => {
+      const req = request();
+      const first = claimOf(await engine.begin(req)).claim;
+      await first.complete({ status: 201, body: 'first' });
+      expect(await engine.forget(req, { fence: first.fence })).toBe(true);
+      const second = claimOf(await engine.begin(req)).claim;
+      await second.complete({ status: 201, body: 'second' });
+      expect(second.fence).not.toBe(first.fence);
+      // The first answer's holder forgets late: the second answer stays.
+      expect(await engine.forget(req, { fence: first.fence })).toBe(false);
+      expect(await engine.begin(req)).toMatchObject({ status: 'replay' });
+      expect(await engine.forget(req, { fence: second.fence })).toBe(true);
+      expect((await engine.begin(req)).status).toBe('new');
+    });
+
     it('grants exactly one of 25 concurrent begins on one key', async () => {
       const req = request();
       const answers = await Promise.all(Array.from({ length: 25 }, () => engine.begin(req)));

@@ -69,6 +69,40 @@ describe('tiered store: PostgreSQL decides, Redis replays', () => {
     redis.disconnect();
   });
 
+  it('keeps a forgotten key forgotten when a replay that read the truth just before refills the cache late', async () => {
+    const redis = client(server.url);
+    // The truth answers claims 40 ms late: a replay reads the completed record, then the key is
+    // forgotten, then the replay's refill of the cache arrives.
+    let slow = false;
+    const slowed = Object.create(truth) as IdempotencyStore;
+    slowed.claim = async (req) => {
+      const answer = await truth.claim(req);
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 40));
+      return answer;
+    };
+    const prefix = keyPrefix();
+    const tiered = new TieredIdempotencyStore({ truth: slowed, redis, prefix });
+    const engine = new IdempotencyEngine({ store: tiered });
+    try {
+      const req = request();
+      const first = claimOf(await engine.begin(req)).claim;
+      await first.complete({ status: 201, body: 'used up' });
+      await redis.del(prefix + scopeHash(req, req.key)); // evicted: the replay asks the truth
+      slow = true;
+      const replaying = engine.begin(req);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await engine.forget(req, { fence: first.fence })).toBe(true);
+      expect((await replaying).status).toBe('replay'); // it read the truth before the forget
+      slow = false;
+      await new Promise((resolve) => setTimeout(resolve, 20)); // its refill has landed (or been refused)
+      // Before: the refill put the forgotten answer back, replayed for the rest of its TTL.
+      const again = await engine.begin({ ...req, fingerprint: request().fingerprint });
+      expect(again.status).toBe('new');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('skips the cache on a claim told it just missed, and still replays what the truth completed', async () => {
     const redis = client(server.url);
     const cache = new RedisReplayCache({ redis, prefix: keyPrefix() });

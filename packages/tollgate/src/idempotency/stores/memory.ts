@@ -143,9 +143,13 @@ export class MemoryIdempotencyStore implements IdempotencyStore, InProcessKeys {
     return swept;
   }
 
-  async forget(scope: string): Promise<boolean> {
-    if (this.records.get(scope)?.state !== RecordState.Completed) return false;
-    return this.records.delete(scope);
+  async forget(scope: string, fence?: number): Promise<boolean> {
+    const record = this.records.get(scope);
+    if (record?.state !== RecordState.Completed || (fence !== undefined && record.fence !== fence))
+      return false;
+    record.state = RecordState.Released;
+    record.response = null;
+    return true;
   }
 
   private owned(scope: string, fence: number): MemoryRecord | undefined {

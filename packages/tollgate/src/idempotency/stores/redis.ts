@@ -1,4 +1,6 @@
+import { ErrorCode } from '../../codes.ts';
 import { Deadline, StoreTimeoutError } from '../../deadline.ts';
+import { TollgateError } from '../../errors.ts';
 import { coalesceWrites } from '../../scripting/coalesce-writes.ts';
 import type { RedisClient } from '../../scripting/script.ts';
 import { RedisScript } from '../../scripting/script.ts';
@@ -55,7 +57,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(options: RedisIdempotencyStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'tollgate:idem:';
-    this.deadline = new Deadline(options.timeoutMs ?? 1000);
+    const timeoutMs = options.timeoutMs ?? 1000;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647) {
+      throw new TollgateError(
+        ErrorCode.OptionInvalid,
+        `timeoutMs must be an integer from 1 to 2147483647; got ${String(options.timeoutMs)}`,
+      );
+    }
+    this.deadline = new Deadline(timeoutMs);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -134,8 +143,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return 0;
   }
 
-  async forget(scope: string): Promise<boolean> {
-    return (await this.deadline.guard(scripts.forget.run(this.redis, [this.prefix + scope], []))) === 1;
+  async forget(scope: string, fence?: number): Promise<boolean> {
+    const args = [fence === undefined ? '' : String(fence)];
+    return (await this.deadline.guard(scripts.forget.run(this.redis, [this.prefix + scope], args))) === 1;
   }
 
   /**

@@ -20,10 +20,27 @@ export interface CachedCompletion {
  */
 export interface ReplayCache {
   get(scope: string): Promise<CachedCompletion | null>;
+  /** Caches a response just completed (over whatever is there). */
   set(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void>;
-  /** Drops the response of `scope`, if one is cached. */
+  /**
+   * Caches a response read from the truth after a miss — only if nothing is cached for `scope`
+   * meanwhile, a {@link delete}'s marker included, so a refill that read the truth just before
+   * a forget cannot put the forgotten response back.
+   */
+  refill(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void>;
+  /**
+   * Drops the response of `scope` (a forgotten key), leaving a marker for {@link FORGOTTEN_MS}
+   * that reads as a miss and that refills do not overwrite. Rejects when the cache could not be
+   * told.
+   */
   delete(scope: string): Promise<void>;
 }
+
+/** How long a dropped response's marker keeps late refills out (longer than any truth read takes). */
+export const FORGOTTEN_MS = 60_000;
+
+/** The marker a dropped response leaves in Redis: one byte, which no completion encodes to. */
+const forgottenMarker = Buffer.from([0]);
 
 /** A cached completion as the record a claim would be refused on. */
 export function completedView({ fingerprint, response }: CachedCompletion): RecordView {
@@ -69,13 +86,23 @@ export class RedisReplayCache implements ReplayCache {
       this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs))),
     );
   }
+
+  async refill(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void> {
+    const value = completedToBytes(completion.fingerprint, completion.response);
+    coalesceWrites(this.redis);
+    await this.deadline.within(
+      this.redis.set(this.prefix + scope, value, 'PX', Math.max(1, Math.floor(ttlMs)), 'NX'),
+    );
+  }
+
   async delete(scope: string): Promise<void> {
-    await this.deadline.within(this.redis.del(this.prefix + scope));
+    await this.deadline.guard(this.redis.set(this.prefix + scope, forgottenMarker, 'PX', FORGOTTEN_MS));
   }
 }
 
 /** A cached value as a completion, or null when it is not one (then the truth answers). */
 function decoded(bytes: Buffer): CachedCompletion | null {
+  if (bytes.equals(forgottenMarker)) return null;
   try {
     return completedFromBytes(bytes);
   } catch {
@@ -100,6 +127,8 @@ export interface MemoryReplayCacheOptions {
 interface Entry extends CachedCompletion {
   readonly expiresAt: number;
   readonly bytes: number;
+  /** A dropped response's marker (see {@link ReplayCache.delete}): read as a miss. */
+  readonly forgotten?: true;
 }
 
 /**
@@ -134,8 +163,16 @@ export class MemoryReplayCache implements ReplayCache {
     }
   }
 
+  async refill(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void> {
+    const entry = this.entries.get(scope);
+    if (entry !== undefined && entry.expiresAt > this.clock.now()) return;
+    await this.set(scope, completion, ttlMs);
+  }
+
   async delete(scope: string): Promise<void> {
     this.drop(scope);
+    const marker = { fingerprint: '', response: forgottenResponse, forgotten: true as const };
+    this.entries.set(scope, { ...marker, expiresAt: this.clock.now() + FORGOTTEN_MS, bytes: 0 });
   }
 
   /** The admission's synchronous look: `found` for a cached completion, else a miss. */
@@ -147,7 +184,7 @@ export class MemoryReplayCache implements ReplayCache {
   private read(scope: string): CachedCompletion | null {
     const entry = this.entries.get(scope);
     if (entry === undefined) return null;
-    if (entry.expiresAt > this.clock.now()) return entry;
+    if (entry.expiresAt > this.clock.now()) return entry.forgotten ? null : entry;
     this.drop(scope);
     return null;
   }
@@ -161,3 +198,11 @@ export class MemoryReplayCache implements ReplayCache {
 }
 
 const missed: KeyOutcome = { status: 'unknown', missed: true };
+
+/** What a dropped response's marker holds in place of one (never read: see `forgotten`). */
+const forgottenResponse: StoredResponse = {
+  status: 0,
+  headers: [],
+  body: new Uint8Array(),
+  bodyOmitted: true,
+};

@@ -134,8 +134,11 @@ export abstract class SqlIdempotencyStore<Connection> implements IdempotencyStor
     return row?.swept ?? 0;
   }
 
-  async forget(scope: string): Promise<boolean> {
-    return (await this.run<{ ok: true }>('forget', [scope])).length === 1;
+  async forget(scope: string, fence?: number): Promise<boolean> {
+    return (
+      (await this.run<{ ok: true }>('forget', [scope, fence === undefined ? null : String(fence)])).length ===
+      1
+    );
   }
 
   private async fenced(name: keyof typeof statements, params: unknown[]): Promise<FenceResult> {

@@ -86,7 +86,7 @@ export class TieredIdempotencyStore implements IdempotencyStore {
     if (!result.claimed && result.record.state === 'completed' && result.record.expiresInMs > 0) {
       const { fingerprint, response, expiresInMs } = result.record;
       // Not awaited: refilling the cache must not slow the replay that found it empty.
-      void this.cache.set(request.scope, { fingerprint, response: response! }, expiresInMs);
+      void this.cache.refill(request.scope, { fingerprint, response: response! }, expiresInMs);
     }
     return result;
   }
@@ -159,8 +159,8 @@ export class TieredIdempotencyStore implements IdempotencyStore {
    * the two may still answer from the cache). Rejects when the cache could not be told; calling
    * again finishes the job.
    */
-  async forget(scope: string): Promise<boolean> {
-    const forgotten = await this.truth.forget(scope);
+  async forget(scope: string, fence?: number): Promise<boolean> {
+    const forgotten = await this.truth.forget(scope, fence);
     await this.cache.delete(scope);
     return forgotten;
   }
