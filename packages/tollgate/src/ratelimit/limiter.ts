@@ -53,8 +53,11 @@ export interface RateLimitResult {
 
 /** Options of {@link RateLimiter}. */
 export interface RateLimiterOptions {
-  /** Where counters live: `MemoryRateLimitStore`, `RedisRateLimitStore` or your own. */
-  store: RateLimitStore;
+  /**
+   * Where counters live: `MemoryRateLimitStore`, `RedisRateLimitStore` or your own.
+   * @default a new MemoryRateLimitStore (this process only)
+   */
+  store?: RateLimitStore;
   /** Policies checked together, all-or-nothing. Names must be unique. */
   policies: readonly (Policy | PolicyOptions)[];
   /**
@@ -95,8 +98,9 @@ export class RateLimiter {
   private readonly onStoreError: ((error: unknown) => void) | undefined;
 
   constructor(options: RateLimiterOptions) {
-    this.store = options.store;
-    this.local = options.store instanceof MemoryRateLimitStore ? options.store : undefined;
+    // Left out (a JavaScript caller), the limits still hold, in this process.
+    this.store = options.store ?? new MemoryRateLimitStore();
+    this.local = this.store instanceof MemoryRateLimitStore ? this.store : undefined;
     this.deadline = new Deadline(options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
     this.onStoreError = options.onStoreError;
     this.policies = options.policies.map((policy) => ('windowMs' in policy ? policy : definePolicy(policy)));

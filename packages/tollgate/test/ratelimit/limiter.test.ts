@@ -48,6 +48,14 @@ describe('RateLimiter', () => {
     );
   });
 
+  it('keeps its limits in this process when no store is given (it admitted everything)', async () => {
+    const limiter = new RateLimiter({
+      policies: [{ name: 'one', algorithm: 'fixed-window', limit: 1, windowSeconds: 60 }],
+    });
+    expect((await limiter.check({})).allowed).toBe(true);
+    expect(await limiter.check({})).toMatchObject({ allowed: false, reason: 'limited' });
+  });
+
   it('skips a policy whose subject the request lacks (no principal before authentication)', async () => {
     const limiter = new RateLimiter({
       store: at(0),
