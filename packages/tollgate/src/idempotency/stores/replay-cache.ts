@@ -152,15 +152,11 @@ export class MemoryReplayCache implements ReplayCache {
   }
 
   async set(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void> {
-    this.drop(scope);
-    const bytes = completion.response.body.byteLength + 256;
-    if (bytes > this.maxBytes) return;
-    this.entries.set(scope, { ...completion, expiresAt: this.clock.now() + ttlMs, bytes });
-    this.bytes += bytes;
-    for (const [oldest] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.drop(oldest);
-    }
+    this.keep(scope, {
+      ...completion,
+      expiresAt: this.clock.now() + ttlMs,
+      bytes: completion.response.body.byteLength + 256,
+    });
   }
 
   async refill(scope: string, completion: CachedCompletion, ttlMs: number): Promise<void> {
@@ -170,9 +166,21 @@ export class MemoryReplayCache implements ReplayCache {
   }
 
   async delete(scope: string): Promise<void> {
-    this.drop(scope);
+    // A marker weighs something too, so markers of many forgotten keys are evicted like entries.
     const marker = { fingerprint: '', response: forgottenResponse, forgotten: true as const };
-    this.entries.set(scope, { ...marker, expiresAt: this.clock.now() + FORGOTTEN_MS, bytes: 0 });
+    this.keep(scope, { ...marker, expiresAt: this.clock.now() + FORGOTTEN_MS, bytes: 64 + scope.length });
+  }
+
+  /** Puts `entry` in place of whatever `scope` had, then evicts the oldest past `maxBytes`. */
+  private keep(scope: string, entry: Entry): void {
+    this.drop(scope);
+    if (entry.bytes > this.maxBytes) return;
+    this.entries.set(scope, entry);
+    this.bytes += entry.bytes;
+    for (const [oldest] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.drop(oldest);
+    }
   }
 
   /** The admission's synchronous look: `found` for a cached completion, else a miss. */
