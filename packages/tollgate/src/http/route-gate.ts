@@ -266,8 +266,9 @@ export class RouteGate<Req> {
     const store = this.admissions;
     let admission: Admission & { abandoned?: true };
     let result: RateLimitResult;
-    const work = store.admit(request);
+    let work: Promise<Admission> | undefined;
     try {
+      work = store.admit(request);
       admission = await this.gate.timed(
         'admission',
         'admit',
@@ -279,7 +280,7 @@ export class RouteGate<Req> {
       result = storeUnavailable([...request.requestChecks, ...request.operationChecks]);
       // Out of the process, a call that failed may still have run: its claim is watched for.
       const abandoned = request.key?.claim === true && store.claimsKeys && !store.inProcess;
-      if (abandoned) this.undoLate(work, request);
+      if (abandoned && work !== undefined) this.undoLate(work, request);
       // The truth still decides the key when the request claims.
       admission = {
         allowed: result.allowed,

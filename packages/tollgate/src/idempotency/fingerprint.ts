@@ -86,8 +86,12 @@ export function tryFingerprint(input: FingerprintInput, options: FingerprintOpti
 /** The path parameters in canonical form, or undefined when there are none (fingerprints stay as they were). */
 function paramsOf(params: FingerprintInput['params']): string | undefined {
   if (params === undefined) return undefined;
-  const present = Object.entries(params).filter(([, value]) => value !== undefined);
-  return present.length === 0 ? undefined : canonicalJson(Object.fromEntries(present));
+  let present: Record<string, string> | undefined;
+  for (const name in params) {
+    const value = params[name];
+    if (value !== undefined) (present ??= {})[name] = value;
+  }
+  return present === undefined ? undefined : canonicalJson(present);
 }
 
 function payloadOf(
