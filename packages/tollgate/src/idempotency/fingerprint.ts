@@ -89,7 +89,9 @@ function paramsOf(params: FingerprintInput['params']): string | undefined {
   let present: Record<string, string> | undefined;
   for (const name in params) {
     const value = params[name];
-    if (value !== undefined) (present ??= {})[name] = value;
+    if (value === undefined) continue;
+    present ??= {};
+    present[name] = value;
   }
   return present === undefined ? undefined : canonicalJson(present);
 }
