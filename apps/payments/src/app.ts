@@ -102,7 +102,7 @@ export async function buildApp(
 
   createPaymentRoute(app, services);
   readPaymentRoute(app, services);
-  await retryConfigRoutes(app);
+  await retryConfigRoutes(app, config);
   rateLimitsRoute(app, services);
   auditLogsRoute(app, services);
   simulateRoute(app, services);

@@ -52,6 +52,16 @@ export function servicePolicies(config: Config): {
 }
 
 /**
+ * `per-ip-public`: requests to the public routes (`GET /api/v1/retry-config`), per client
+ * address, with `per-ip`'s numbers but a counter of its own: they answer with rate-limit
+ * headers like every API route, and reading the configuration never spends the budget of
+ * requests without a key.
+ */
+export function publicPolicy(config: Config): RoutePolicyOptions {
+  return { ...failedAuthPolicy(config), name: 'per-ip-public' };
+}
+
+/**
  * `per-ip`: requests without a valid API key, per client address. They pay no other policy (an
  * anonymous request never counts against one every caller shares), so this one bounds API-key
  * guessing; a caller whose key is valid never touches it, even behind the same address.

@@ -74,6 +74,9 @@ export function describeAnswers<T extends Json>(document: T): T {
         for (const [status, description] of Object.entries(refusals)) {
           responses[status] ??= { description };
         }
+      } else if (api) {
+        // A public route is counted per client address (`per-ip-public`).
+        responses['429'] ??= { description: refusals['429'] };
       }
       for (const [status, response] of Object.entries(responses) as [string, Json][]) {
         const error = /^[45]/.test(status);

@@ -583,7 +583,11 @@ describe.each(configurations)('payments service on %s', (_name, open) => {
     expect(metrics).toMatch(/^payment_requests_total\{outcome="succeeded"\} [1-9]/m);
     expect(metrics).toMatch(/^idempotent_replays_total\{route="\/api\/v1\/payments"\} [1-9]/m);
 
-    const retry = await json(await fetch(`${service.url}/api/v1/retry-config`));
+    const retryAnswer = await fetch(`${service.url}/api/v1/retry-config`);
+    // Public, counted per client address: it carries the rate-limit headers every API route does.
+    expect(retryAnswer.headers.get('x-ratelimit-limit')).toBe('60');
+    expect(retryAnswer.headers.get('ratelimit-policy')).toBe('"per-ip-public";q=60;w=60');
+    const retry = await json(retryAnswer);
     expect(retry).toMatchObject({
       max_retries: 2, // tollgate/client's documented defaults: 3 attempts, 100 ms base, 10 s cap
       base_delay_ms: 100,

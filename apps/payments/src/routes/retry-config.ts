@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RETRYABLE_STATUSES, retryDefaults } from 'tollgate/client';
+import type { Config } from '../config.ts';
+import { publicPolicy } from '../limits.ts';
 
 /** The retry strategy the service recommends, in the shape `GET /api/v1/retry-config` answers. */
 export interface RetryConfig {
@@ -23,7 +25,7 @@ function clientDefaults(): Pick<RetryConfig, 'max_retries' | 'base_delay_ms' | '
 }
 
 /** `GET /api/v1/retry-config`: public, like the seed's example. */
-export async function retryConfigRoutes(app: FastifyInstance): Promise<void> {
+export async function retryConfigRoutes(app: FastifyInstance, settings: Config): Promise<void> {
   const config: RetryConfig = {
     ...clientDefaults(),
     jitter: 'full',
@@ -37,7 +39,8 @@ export async function retryConfigRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/api/v1/retry-config',
     {
-      config: { tollgate: {} },
+      // Counted per client address (it needs no key), so it carries X-RateLimit-* like every API route.
+      config: { tollgate: { policies: [publicPolicy(settings)] } },
       schema: {
         summary: 'The recommended client retry strategy (tollgate/client defaults).',
         tags: ['configuration'],
